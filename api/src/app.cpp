@@ -1,0 +1,239 @@
+#include "app.hpp"
+
+#include <openssl/evp.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "json_reader.hpp"
+#include "problem.hpp"
+#include "redloop/db/repos.hpp"
+
+namespace redloop::api {
+
+using engine::ErrorCode;
+using engine::fail;
+
+engine::Timestamp system_now() {
+    return engine::Timestamp{std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count()};
+}
+
+void ViewCounter::add(const engine::NoteId& id, std::int64_t n) {
+    std::lock_guard lock(mutex_);
+    pending_[id] += n;
+}
+
+std::vector<std::pair<engine::NoteId, std::int64_t>> ViewCounter::take() {
+    std::map<engine::NoteId, std::int64_t> taken;
+    {
+        std::lock_guard lock(mutex_);
+        taken.swap(pending_);
+    }
+    return {taken.begin(), taken.end()};
+}
+
+engine::Result<Principal> Context::require(std::initializer_list<Role> roles) const {
+    if (!principal) {
+        return fail(ErrorCode::unauthenticated, "this endpoint needs 'Authorization: Bearer <token>'");
+    }
+    for (Role r : roles) {
+        if (principal->role == r) return *principal;
+    }
+    std::string names;
+    for (Role r : roles) names += (names.empty() ? "" : " or ") + std::string(to_string(r));
+    return fail(ErrorCode::forbidden, "this endpoint is for the role " + names);
+}
+
+engine::Result<boost::json::value> Context::json_body() const {
+    if (req.body.empty()) return fail(ErrorCode::invalid_request, "a JSON request body is required");
+    return parse_json_object(req.body);
+}
+
+App::App(db::Database& db, AppConfig config, Clock clock)
+    : db_(db), config_(std::move(config)), clock_(std::move(clock)) {
+    add_ops_routes(router_);
+    add_merchant_routes(router_);
+    add_catalog_routes(router_);
+    add_note_routes(router_);
+}
+
+namespace {
+
+bool is_json_media_type(const std::string& ct) {
+    std::string base = ct.substr(0, ct.find(';'));
+    while (!base.empty() && base.back() == ' ') base.pop_back();
+    for (auto& c : base) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return base == "application/json";
+}
+
+std::string sha256_hex(const std::string& data) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned i = 0; i < len; ++i) {
+        out.push_back(kHex[digest[i] >> 4]);
+        out.push_back(kHex[digest[i] & 15]);
+    }
+    return out;
+}
+
+engine::Status check_idempotency_key(const std::string& key) {
+    if (key.empty() || key.size() > 255) {
+        return fail(ErrorCode::invalid_request, "Idempotency-Key must have 1 to 255 characters");
+    }
+    for (unsigned char c : key) {
+        if (c < 0x21 || c > 0x7E) {
+            return fail(ErrorCode::invalid_request,
+                        "Idempotency-Key must be printable ASCII without spaces");
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+Response App::handle(const Request& req) {
+    const auto started = std::chrono::steady_clock::now();
+    Context ctx{*this, req, {}, clock_(), std::nullopt};
+    const auto match = router_.match(req.method, req.segments);
+    std::string route_label = match.route ? match.route->pattern : "unmatched";
+    engine::Result<Response> result = fail(ErrorCode::internal, "unset");
+    if (!match.route) {
+        if (match.allowed.empty()) {
+            result = fail(ErrorCode::not_found, "no resource at " + req.path.substr(0, 200));
+        } else {
+            std::string allow;
+            for (const auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;
+            result = fail(ErrorCode::method_not_allowed,
+                          req.method.substr(0, 16) + " is not allowed here; allowed: " + allow);
+        }
+    } else {
+        ctx.params = match.params;
+        try {
+            result = dispatch(ctx, *match.route);
+        } catch (const std::exception& e) {
+            result = fail(ErrorCode::internal, std::string("unhandled exception: ") + e.what());
+        }
+    }
+    Response resp;
+    if (result) {
+        resp = std::move(*result);
+    } else {
+        if (result.error().code == ErrorCode::internal) {
+            spdlog::error("request {} {} {} failed: {}", req.request_id, req.method, req.path,
+                          result.error().detail);
+        }
+        resp = problem_response(result.error(), req.request_id);
+        if (result.error().code == ErrorCode::method_not_allowed) {
+            std::string allow;
+            for (const auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;
+            resp.headers.emplace_back("Allow", allow);
+        }
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    metrics_.record_request(route_label, req.method, resp.status, seconds);
+    spdlog::info("{} {} {} {} {:.3f}ms {}B", req.request_id, req.method, req.target.substr(0, 300),
+                 resp.status, seconds * 1000, resp.body.size());
+    return resp;
+}
+
+engine::Result<Response> App::dispatch(Context& ctx, const Route& route) {
+    const Request& req = ctx.req;
+    const bool sends_body = !req.body.empty() ||
+                            ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
+                             !req.content_type.empty());
+    if (sends_body && !is_json_media_type(req.content_type)) {
+        return fail(ErrorCode::unsupported_media_type,
+                    "request bodies must be application/json, not '" +
+                        req.content_type.substr(0, 100) + "'");
+    }
+    if (!req.authorization.empty()) {
+        auto p = verify_bearer(req.authorization, config_.jwt_secret, ctx.now);
+        if (!p) return fail(p.error());
+        if (auto s = ensure_actor(*p, ctx.now); !s) return fail(s.error());
+        ctx.principal = *p;
+    }
+    return route.handler(ctx);
+}
+
+engine::Status App::ensure_actor(const Principal& p, engine::Timestamp now) {
+    {
+        std::lock_guard lock(known_mutex_);
+        if (known_actors_.contains(p.sub.str())) return {};
+    }
+    auto done = db_.write([&](db::Tx& tx) -> engine::Result<bool> {
+        if (p.sub.is_merchant()) {
+            auto id = engine::MerchantId::trusted(p.sub.str());
+            return db::insert_merchant_if_absent(tx, engine::new_merchant(id, now));
+        }
+        return db::insert_user_if_absent(tx, engine::UserId::trusted(p.sub.str()), now);
+    });
+    if (!done) return fail(done.error());
+    std::lock_guard lock(known_mutex_);
+    known_actors_.insert(p.sub.str());
+    return {};
+}
+
+engine::Result<Response> App::write(Context& ctx,
+                                    const std::function<engine::Result<Response>(db::Tx&)>& fn) {
+    const Request& req = ctx.req;
+    if (req.method != "POST" || !req.has_idempotency_key) return db_.write(fn);
+    if (auto s = check_idempotency_key(req.idempotency_key); !s) return fail(s.error());
+    const std::string caller = ctx.principal ? ctx.principal->sub.str() : "anonymous";
+    const std::string hash = sha256_hex(req.method + " " + req.path + "\n" + req.body);
+    return db_.write([&](db::Tx& tx) -> engine::Result<Response> {
+        if (auto stored = db::find_idempotent(tx, caller, req.idempotency_key)) {
+            if (stored->request_hash != hash) {
+                return fail(ErrorCode::idempotency_key_reused,
+                            "this Idempotency-Key was used with a different request; use a new "
+                            "key for a new request");
+            }
+            Response replay;
+            replay.status = stored->status;
+            replay.body = stored->body;
+            replay.headers.emplace_back("Idempotent-Replayed", "true");
+            return replay;
+        }
+        auto r = fn(tx);
+        if (!r) return r;
+        db::store_idempotent(tx, caller, req.idempotency_key,
+                             db::StoredResponse{hash, r->status, r->body}, ctx.now);
+        return r;
+    });
+}
+
+void App::flush_views() {
+    auto batch = views_.take();
+    if (batch.empty()) return;
+    auto done = db_.write([&](db::Tx& tx) -> engine::Result<bool> {
+        db::add_note_views(tx, batch);
+        return true;
+    });
+    if (!done) {
+        spdlog::warn("could not record {} note view batches: {}; retrying", batch.size(),
+                     done.error().detail);
+        for (const auto& [id, n] : batch) views_.add(id, n);
+    }
+}
+
+void App::run_maintenance() {
+    flush_views();
+    const auto now = clock_();
+    if (now.unix_ms - last_purge_ms_ < 60'000) return;
+    last_purge_ms_ = now.unix_ms;
+    auto purged = db_.write([&](db::Tx& tx) -> engine::Result<std::int64_t> {
+        return db::purge_idempotency(tx, engine::Timestamp{now.unix_ms - config_.idempotency_ttl_ms});
+    });
+    if (!purged) {
+        spdlog::warn("idempotency key purge failed: {}", purged.error().detail);
+    } else if (*purged > 0) {
+        spdlog::info("purged {} idempotency keys older than 24 h", *purged);
+    }
+}
+
+}  // namespace redloop::api

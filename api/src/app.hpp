@@ -1,0 +1,105 @@
+#pragma once
+// The application: routes, authentication, the write path (transactions + idempotency) and the
+// background upkeep, independent of the socket code in http_server.cpp.
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "auth.hpp"
+#include "http_types.hpp"
+#include "metrics.hpp"
+#include "redloop/db/database.hpp"
+#include "redloop/engine/ids.hpp"
+#include "redloop/engine/time.hpp"
+#include "router.hpp"
+
+namespace redloop::api {
+
+struct AppConfig {
+    std::string jwt_secret;
+    std::string webhook_secret;
+    std::int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;
+};
+
+using Clock = std::function<engine::Timestamp()>;
+engine::Timestamp system_now();
+
+// Note views are counted in memory and written in batches by App::flush_views().
+class ViewCounter {
+public:
+    void add(const engine::NoteId& id, std::int64_t n = 1);
+    std::vector<std::pair<engine::NoteId, std::int64_t>> take();
+
+private:
+    std::mutex mutex_;
+    std::map<engine::NoteId, std::int64_t> pending_;
+};
+
+class App;
+
+struct Context {
+    App& app;
+    const Request& req;
+    std::vector<std::string> params;
+    engine::Timestamp now;
+    std::optional<Principal> principal;
+
+    // 401 without a token, 403 when the token's role is not among `roles`.
+    engine::Result<Principal> require(std::initializer_list<Role> roles) const;
+    // The body as a JSON object (400 when missing or not JSON).
+    engine::Result<boost::json::value> json_body() const;
+    const std::string& param(std::size_t i) const { return params.at(i); }
+};
+
+class App {
+public:
+    App(db::Database& db, AppConfig config, Clock clock = system_now);
+
+    // Never throws: every failure becomes a problem+json response.
+    Response handle(const Request& req);
+
+    db::Database& db() { return db_; }
+    const AppConfig& config() const { return config_; }
+    Metrics& metrics() { return metrics_; }
+    ViewCounter& views() { return views_; }
+
+    // Runs fn in a write transaction. For a POST with an Idempotency-Key, the first response
+    // is stored with the key (per caller) and returned again for the same body; another body
+    // under the same key is 422. Only successful responses are stored.
+    engine::Result<Response> write(Context& ctx,
+                                   const std::function<engine::Result<Response>(db::Tx&)>& fn);
+
+    // Upkeep run by the server about twice a second: batched note views, expired keys.
+    void run_maintenance();
+    void flush_views();
+
+private:
+    engine::Result<Response> dispatch(Context& ctx, const Route& route);
+    engine::Status ensure_actor(const Principal& p, engine::Timestamp now);
+
+    db::Database& db_;
+    AppConfig config_;
+    Clock clock_;
+    Router router_;
+    Metrics metrics_;
+    ViewCounter views_;
+    std::mutex known_mutex_;
+    std::set<std::string> known_actors_;
+    std::int64_t last_purge_ms_ = 0;
+};
+
+// Route registration, one function per area (handlers_*.cpp).
+void add_ops_routes(Router& r);
+void add_merchant_routes(Router& r);
+void add_catalog_routes(Router& r);
+void add_note_routes(Router& r);
+
+}  // namespace redloop::api

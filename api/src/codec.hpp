@@ -1,0 +1,38 @@
+#pragma once
+// JSON shapes of the contract: decoders from request bodies into engine commands and encoders
+// of engine objects into response bodies. The only place that knows the wire field names.
+#include <boost/json/value.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "redloop/engine/catalog.hpp"
+#include "redloop/engine/merchant.hpp"
+#include "redloop/engine/notes.hpp"
+#include "redloop/engine/result.hpp"
+
+namespace redloop::api {
+
+// ---- decoders: body -> command (shape and types; engine::validate checks the rest) ----
+engine::Result<engine::CreateProduct> decode_create_product(const boost::json::value& body);
+engine::Result<engine::ProductPatch> decode_product_patch(const boost::json::value& body);
+engine::Result<engine::SkuPatch> decode_sku_patch(const boost::json::value& body);
+engine::Result<engine::StockAdjustment> decode_stock_adjustment(const boost::json::value& body);
+engine::Result<engine::MerchantPatch> decode_merchant_patch(const boost::json::value& body);
+engine::Result<engine::CreateNote> decode_create_note(const boost::json::value& body);
+
+// ---- encoders ----
+boost::json::value encode_money(const engine::Money& m);
+boost::json::value encode_merchant(const engine::Merchant& m);
+boost::json::value encode_sku(const engine::Sku& s);
+boost::json::value encode_product(const engine::Product& p, const std::vector<engine::Sku>& skus);
+boost::json::value encode_inventory(const engine::Sku& s);
+boost::json::value encode_note(const engine::Note& n,
+                               const std::vector<engine::TaggedListing>& listings);
+// {"data": [...], "next_cursor": "..."|null}
+boost::json::value encode_list(boost::json::array data, const std::optional<std::string>& cursor);
+
+std::string to_body(const boost::json::value& v);
+
+}  // namespace redloop::api

@@ -1,0 +1,38 @@
+#include "id_generator.hpp"
+
+#include <openssl/rand.h>
+
+#include <array>
+#include <stdexcept>
+
+namespace redloop::api {
+
+namespace {
+void fill_random(unsigned char* out, std::size_t n) {
+    if (RAND_bytes(out, static_cast<int>(n)) != 1) throw std::runtime_error("RAND_bytes failed");
+}
+}  // namespace
+
+std::string random_id_body() {
+    static constexpr std::string_view kAlphabet = "0123456789abcdefghjkmnpqrstvwxyz";
+    std::array<unsigned char, 20> bytes{};
+    fill_random(bytes.data(), bytes.size());
+    std::string out(20, '0');
+    for (std::size_t i = 0; i < bytes.size(); ++i) out[i] = kAlphabet[bytes[i] & 31];
+    return out;
+}
+
+std::string random_hex(std::size_t n) {
+    static constexpr std::string_view kHex = "0123456789abcdef";
+    std::string bytes(n, '\0');
+    fill_random(reinterpret_cast<unsigned char*>(bytes.data()), n);
+    std::string out;
+    out.reserve(n * 2);
+    for (unsigned char c : bytes) {
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 15]);
+    }
+    return out;
+}
+
+}  // namespace redloop::api

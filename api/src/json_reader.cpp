@@ -1,0 +1,184 @@
+#include "json_reader.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <limits>
+
+namespace redloop::api {
+
+using engine::ErrorCode;
+using engine::fail;
+namespace json = boost::json;
+
+engine::Result<json::value> parse_json_object(std::string_view body) {
+    json::parse_options opts;
+    opts.max_depth = 16;
+    opts.allow_comments = false;
+    opts.allow_trailing_commas = false;
+    opts.allow_invalid_utf8 = false;
+    boost::system::error_code ec;
+    json::value v = json::parse(body, ec, {}, opts);
+    if (ec) {
+        return fail(ErrorCode::invalid_request,
+                    fmt::format("request body is not valid JSON: {}", ec.message()));
+    }
+    if (!v.is_object()) return fail(ErrorCode::invalid_request, "request body must be a JSON object");
+    return v;
+}
+
+JsonReader::JsonReader(const json::value& v, std::string path)
+    : JsonReader(v, std::move(path), std::make_shared<std::optional<engine::Error>>()) {}
+
+JsonReader::JsonReader(const json::value& v, std::string path,
+                       std::shared_ptr<std::optional<engine::Error>> error)
+    : value_(v), path_(std::move(path)), error_(std::move(error)) {}
+
+std::string JsonReader::child_path(std::string_view key) const {
+    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+}
+
+void JsonReader::reject(std::string_view key, std::string_view what) {
+    if (error_->has_value()) return;
+    const std::string where = key.empty() ? (path_.empty() ? "body" : path_) : child_path(key);
+    *error_ = engine::Error{ErrorCode::invalid_request, fmt::format("{}: {}", where, what)};
+}
+
+bool JsonReader::expect_object() {
+    if (value_.is_object()) return true;
+    reject("", "expected an object");
+    return false;
+}
+
+bool JsonReader::has(std::string_view key) const {
+    const auto* o = value_.if_object();
+    return o && o->contains(key);
+}
+
+const json::value* JsonReader::field(std::string_view key, bool required) {
+    known_.emplace(key);
+    const auto* o = value_.if_object();
+    if (!o) return nullptr;
+    const auto* v = o->if_contains(key);
+    if (!v) {
+        if (required) reject(key, "is required");
+        return nullptr;
+    }
+    return v;
+}
+
+bool JsonReader::is_null(std::string_view key) {
+    const auto* v = field(key, false);
+    return v && v->is_null();
+}
+
+std::optional<std::string> JsonReader::opt_string(std::string_view key) {
+    const auto* v = field(key, false);
+    if (!v || !ok()) return std::nullopt;
+    if (!v->is_string()) {
+        reject(key, "expected a string");
+        return std::nullopt;
+    }
+    return std::string(v->get_string());
+}
+
+std::string JsonReader::string(std::string_view key) {
+    if (!field(key, true)) return {};
+    return opt_string(key).value_or("");
+}
+
+std::optional<std::int64_t> JsonReader::opt_integer(std::string_view key, std::int64_t min,
+                                                    std::int64_t max) {
+    const auto* v = field(key, false);
+    if (!v || !ok()) return std::nullopt;
+    std::int64_t n = 0;
+    if (v->is_int64()) {
+        n = v->get_int64();
+    } else if (v->is_uint64()) {
+        reject(key, fmt::format("must be between {} and {}", min, max));
+        return std::nullopt;
+    } else {
+        reject(key, "expected an integer");
+        return std::nullopt;
+    }
+    if (n < min || n > max) {
+        reject(key, fmt::format("must be between {} and {}", min, max));
+        return std::nullopt;
+    }
+    return n;
+}
+
+std::int64_t JsonReader::integer(std::string_view key, std::int64_t min, std::int64_t max) {
+    if (!field(key, true)) return 0;
+    return opt_integer(key, min, max).value_or(0);
+}
+
+std::optional<bool> JsonReader::opt_boolean(std::string_view key) {
+    const auto* v = field(key, false);
+    if (!v || !ok()) return std::nullopt;
+    if (!v->is_bool()) {
+        reject(key, "expected true or false");
+        return std::nullopt;
+    }
+    return v->get_bool();
+}
+
+std::optional<engine::Money> JsonReader::opt_money(std::string_view key) {
+    const auto* v = field(key, false);
+    if (!v || !ok()) return std::nullopt;
+    JsonReader m(*v, child_path(key), error_);
+    if (!m.expect_object()) return std::nullopt;
+    const auto amount = m.integer("amount", -engine::kMoneyMinorMax, engine::kMoneyMinorMax);
+    const auto code = m.string("currency");
+    m.finish_fields();
+    if (!ok()) return std::nullopt;
+    auto currency = engine::Currency::parse(code);
+    if (!currency) {
+        m.reject("currency", currency.error().detail);
+        return std::nullopt;
+    }
+    return engine::Money{amount, *currency};
+}
+
+engine::Money JsonReader::money(std::string_view key) {
+    if (!field(key, true)) return {};
+    return opt_money(key).value_or(engine::Money{});
+}
+
+const json::array* JsonReader::array_field(std::string_view key, bool required,
+                                           std::size_t max) {
+    const auto* v = field(key, required);
+    if (!v || !ok()) return nullptr;
+    if (!v->is_array()) {
+        reject(key, "expected an array");
+        return nullptr;
+    }
+    if (v->get_array().size() > max) {
+        reject(key, fmt::format("has {} items, at most {}", v->get_array().size(), max));
+        return nullptr;
+    }
+    return &v->get_array();
+}
+
+void JsonReader::finish_fields() {
+    if (!ok()) return;
+    const auto* o = value_.if_object();
+    if (!o) return;
+    for (const auto& kv : *o) {
+        if (!known_.contains(std::string_view(kv.key()))) {
+            reject(std::string_view(kv.key()), "unknown field");
+            return;
+        }
+    }
+}
+
+engine::Status JsonReader::finish() {
+    if (ok()) {
+        if (!value_.is_object()) reject("", "expected an object");
+        finish_fields();
+    }
+    if (!ok()) return fail(**error_);
+    return {};
+}
+
+}  // namespace redloop::api

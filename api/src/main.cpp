@@ -1,0 +1,190 @@
+// The `redloop` command: serve, migrate, seed, token.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "app.hpp"
+#include "auth.hpp"
+#include "http_server.hpp"
+#include "id_generator.hpp"
+#include "seed.hpp"
+
+using namespace redloop;
+
+namespace {
+
+constexpr std::size_t kSecretMinChars = 32;
+
+std::string env(const char* name) {
+    const char* v = std::getenv(name);
+    return v ? std::string(v) : std::string();
+}
+
+void setup_logging(const std::string& level) {
+    auto logger = spdlog::stderr_color_mt("redloop");
+    spdlog::set_default_logger(logger);
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+    spdlog::set_level(spdlog::level::from_str(level));
+}
+
+std::unique_ptr<db::Database> open_db(const std::string& url, std::size_t pool) {
+    auto db = db::Database::open(db::DatabaseOptions{url, pool, 5000});
+    if (!db) {
+        spdlog::critical("{}", db.error().detail);
+        return nullptr;
+    }
+    return std::move(*db);
+}
+
+bool migrate(db::Database& db) {
+    auto applied = db.migrate();
+    if (!applied) {
+        spdlog::critical("{}", applied.error().detail);
+        return false;
+    }
+    for (const auto& name : *applied) spdlog::info("applied migration {}", name);
+    return true;
+}
+
+// Secrets come only from the environment; --dev makes up missing ones and prints them.
+bool load_secret(const char* name, bool dev, std::string& out) {
+    out = env(name);
+    if (out.empty() && dev) {
+        out = api::random_hex(32);
+        std::cout << "dev mode: generated " << name << "=" << out << std::endl;
+    }
+    if (out.empty()) {
+        spdlog::critical("{} is not set: secrets come only from the environment (or use --dev)", name);
+        return false;
+    }
+    if (out.size() < kSecretMinChars) {
+        spdlog::critical("{} must have at least {} characters", name, kSecretMinChars);
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App cli{"Redloop: the in-app checkout engine"};
+    cli.require_subcommand(1);
+    std::string log_level = "info";
+    cli.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+        ->envname("REDLOOP_LOG_LEVEL")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+
+    std::string db_url = "var/redloop.db";
+    auto add_db = [&](CLI::App* sub) {
+        sub->add_option("--db", db_url, "SQLite file path, or postgresql://user@host:port/db URL")
+            ->envname("REDLOOP_DB")
+            ->capture_default_str();
+    };
+
+    // serve
+    auto* serve = cli.add_subcommand("serve", "Apply pending migrations and serve HTTP");
+    api::ServerOptions server_options;
+    server_options.threads = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+    bool dev = false;
+    std::size_t db_pool = 0;
+    add_db(serve);
+    serve->add_option("--listen", server_options.address, "address to listen on")
+        ->envname("REDLOOP_LISTEN")->capture_default_str();
+    serve->add_option("--port", server_options.port, "port (0: any free port)")
+        ->envname("REDLOOP_PORT")->capture_default_str();
+    serve->add_option("--threads", server_options.threads, "I/O threads")
+        ->envname("REDLOOP_THREADS")->check(CLI::Range(1, 256))->capture_default_str();
+    serve->add_option("--db-pool", db_pool, "database connections (default threads + 2)")
+        ->envname("REDLOOP_DB_POOL")->check(CLI::Range(1, 256));
+    serve->add_flag("--dev", dev, "generate and print missing secrets (development only)")
+        ->envname("REDLOOP_DEV");
+
+    // migrate
+    auto* migrate_cmd = cli.add_subcommand("migrate", "Apply pending database migrations");
+    add_db(migrate_cmd);
+
+    // seed
+    auto* seed = cli.add_subcommand("seed", "Load fixtures (existing objects are kept)");
+    std::string fixtures = "fixtures/demo";
+    add_db(seed);
+    seed->add_option("--fixtures", fixtures, "directory of *.json fixtures")
+        ->envname("REDLOOP_FIXTURES")->capture_default_str();
+
+    // token
+    auto* token = cli.add_subcommand("token", "Mint a development token (needs REDLOOP_JWT_SECRET)");
+    std::string role, sub;
+    std::int64_t ttl = 3600;
+    token->add_option("--role", role, "user, merchant or admin")->required()
+        ->envname("REDLOOP_ROLE")->check(CLI::IsMember({"user", "merchant", "admin"}));
+    token->add_option("--sub", sub, "usr_... or mer_... id")->required()->envname("REDLOOP_SUB");
+    token->add_option("--ttl", ttl, "lifetime in seconds")->envname("REDLOOP_TTL")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{366} * 24 * 3600))->capture_default_str();
+
+    CLI11_PARSE(cli, argc, argv);
+    setup_logging(log_level);
+
+    if (*token) {
+        const std::string secret = env("REDLOOP_JWT_SECRET");
+        if (secret.size() < kSecretMinChars) {
+            std::cerr << "REDLOOP_JWT_SECRET must be set (at least " << kSecretMinChars
+                      << " characters)\n";
+            return 2;
+        }
+        auto actor = engine::ActorId::parse(sub);
+        if (!actor) {
+            std::cerr << "--sub: " << actor.error().detail << "\n";
+            return 2;
+        }
+        auto t = api::mint_token(api::Principal{*actor, *api::parse_role(role)}, secret,
+                                 api::system_now(), ttl);
+        if (!t) {
+            std::cerr << t.error().detail << "\n";
+            return 2;
+        }
+        std::cout << *t << std::endl;
+        return 0;
+    }
+
+    if (*migrate_cmd) {
+        auto db = open_db(db_url, 1);
+        if (!db || !migrate(*db)) return 1;
+        auto v = db->schema_version();
+        std::cout << "schema version " << (v ? *v : 0) << " at " << db->description() << std::endl;
+        return 0;
+    }
+
+    if (*seed) {
+        auto db = open_db(db_url, 1);
+        if (!db || !migrate(*db)) return 1;
+        auto report = api::seed_fixtures(*db, fixtures, api::system_now());
+        if (!report) {
+            spdlog::critical("seed failed, nothing loaded: {}", report.error().detail);
+            return 1;
+        }
+        std::cout << fmt::format("seeded {} merchants, {} products, {} users, {} notes ({} already present)",
+                                 report->merchants, report->products, report->users, report->notes,
+                                 report->skipped)
+                  << std::endl;
+        return 0;
+    }
+
+    // serve
+    api::AppConfig config;
+    if (!load_secret("REDLOOP_JWT_SECRET", dev, config.jwt_secret)) return 2;
+    if (!load_secret("REDLOOP_WEBHOOK_SECRET", dev, config.webhook_secret)) return 2;
+    const std::size_t pool = db_pool ? db_pool : static_cast<std::size_t>(server_options.threads) + 2;
+    auto db = open_db(db_url, pool);
+    if (!db || !migrate(*db)) return 1;
+    api::App app(*db, config);
+    spdlog::info("database {} ready; {} threads, {} connections", db->description(),
+                 server_options.threads, pool);
+    return api::run_server(app, server_options, [](const std::string& address, unsigned short port) {
+        std::cout << "redloop listening on http://" << address << ":" << port << std::endl;
+    });
+}

@@ -1,0 +1,36 @@
+#pragma once
+// Prometheus counters and histograms for the HTTP server, rendered as text.
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+
+namespace redloop::api {
+
+class Metrics {
+public:
+    void record_request(const std::string& route, const std::string& method, int status,
+                        double seconds);
+    void connection_opened() { ++open_connections_; }
+    void connection_closed() { --open_connections_; }
+    // Appends a gauge computed at scrape time (orders by status, ...).
+    std::string render(const std::string& extra_gauges) const;
+
+private:
+    static constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                        0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+    struct Histogram {
+        std::array<std::uint64_t, kBuckets.size()> counts{};
+        std::uint64_t count = 0;
+        double sum = 0;
+    };
+    mutable std::mutex mutex_;
+    std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
+    std::map<std::string, Histogram> latency_;
+    std::atomic<std::int64_t> open_connections_{0};
+};
+
+}  // namespace redloop::api

@@ -1,0 +1,58 @@
+#include "router.hpp"
+
+#include <algorithm>
+
+namespace redloop::api {
+
+namespace {
+std::vector<std::string> split_pattern(const std::string& pattern) {
+    std::vector<std::string> out;
+    std::size_t pos = 1;  // skip the leading '/'
+    while (pos <= pattern.size()) {
+        auto next = pattern.find('/', pos);
+        if (next == std::string::npos) next = pattern.size();
+        out.push_back(pattern.substr(pos, next - pos));
+        pos = next + 1;
+    }
+    return out;
+}
+bool is_param(const std::string& seg) {
+    return seg.size() >= 2 && seg.front() == '{' && seg.back() == '}';
+}
+}  // namespace
+
+void Router::add(std::string method, std::string pattern, Handler handler) {
+    auto segments = split_pattern(pattern);
+    routes_.push_back(Route{std::move(method), std::move(pattern), std::move(segments),
+                            std::move(handler)});
+}
+
+RouteMatch Router::match(std::string_view method, const std::vector<std::string>& segments) const {
+    RouteMatch out;
+    for (const auto& r : routes_) {
+        if (r.segments.size() != segments.size()) continue;
+        std::vector<std::string> params;
+        bool ok = true;
+        for (std::size_t i = 0; i < segments.size() && ok; ++i) {
+            if (is_param(r.segments[i])) {
+                ok = !segments[i].empty();
+                params.push_back(segments[i]);
+            } else {
+                ok = r.segments[i] == segments[i];
+            }
+        }
+        if (!ok) continue;
+        if (r.method == method) {
+            if (!out.route) {
+                out.route = &r;
+                out.params = std::move(params);
+            }
+        }
+        if (std::find(out.allowed.begin(), out.allowed.end(), r.method) == out.allowed.end()) {
+            out.allowed.push_back(r.method);
+        }
+    }
+    return out;
+}
+
+}  // namespace redloop::api

@@ -1,0 +1,83 @@
+#pragma once
+// The database: a pool of SOCI sessions (sqlite3 by default, postgresql by URL), migrations,
+// and transactions. SOCI's exceptions end here: every failure leaves as an engine Error.
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "redloop/db/tx.hpp"
+#include "redloop/engine/result.hpp"
+
+namespace redloop::db {
+
+struct DatabaseOptions {
+    // A file path ("var/redloop.db", "sqlite:var/redloop.db", ":memory:" for tests) or a
+    // "postgresql://user@host:port/dbname" URL.
+    std::string url;
+    std::size_t pool_size = 4;
+    int busy_timeout_ms = 5000;
+};
+
+struct Migration {
+    int version = 0;
+    std::string name;
+    std::string sql;
+};
+// The migrations compiled into the binary, in version order (db/migrations/NNNN_name.sql).
+const std::vector<Migration>& builtin_migrations();
+
+class Database {
+public:
+    static engine::Result<std::unique_ptr<Database>> open(const DatabaseOptions& options);
+    ~Database();
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    Dialect dialect() const;
+    const std::string& description() const;  // the URL with any password removed
+
+    // Applies the pending migrations in order, each in its own transaction with its record in
+    // schema_migrations. Returns the names applied (empty when up to date).
+    engine::Result<std::vector<std::string>> migrate();
+    engine::Result<int> schema_version();
+    // A round trip to the database (for /readyz).
+    engine::Status ping();
+
+    // Runs `fn(Tx&) -> Result<T>` in a transaction that commits when it returns a value and
+    // rolls back when it returns an error or throws. Writes are serialized per process on
+    // SQLite (one writer at a time, BEGIN IMMEDIATE).
+    template <typename F>
+    auto read(F&& fn) {
+        return run_typed(false, std::forward<F>(fn));
+    }
+    template <typename F>
+    auto write(F&& fn) {
+        return run_typed(true, std::forward<F>(fn));
+    }
+
+private:
+    struct Impl;
+    explicit Database(std::unique_ptr<Impl> impl);
+    engine::Status run(bool write, const std::function<engine::Status(Tx&)>& fn);
+
+    template <typename F>
+    auto run_typed(bool write, F&& fn) {
+        using R = std::invoke_result_t<F, Tx&>;
+        std::optional<R> out;
+        auto status = run(write, [&](Tx& tx) -> engine::Status {
+            out.emplace(fn(tx));
+            if (!out->has_value()) return engine::fail(out->error());
+            return {};
+        });
+        if (!status) return R(engine::fail(status.error()));
+        return std::move(*out);
+    }
+
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace redloop::db

@@ -1,0 +1,222 @@
+#include "redloop/db/database.hpp"
+
+#include <fmt/format.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+
+#include "soci_util.hpp"
+
+namespace redloop::db {
+
+using engine::ErrorCode;
+using engine::fail;
+
+struct Database::Impl {
+    Dialect dialect = Dialect::sqlite;
+    std::string description;
+    std::size_t size = 0;
+    std::unique_ptr<soci::connection_pool> pool;
+    // SQLite has one writer at a time: taking turns here avoids busy-waiting on its file lock.
+    std::mutex write_mutex;
+};
+
+namespace {
+
+bool starts_with(const std::string& s, std::string_view p) { return s.rfind(p, 0) == 0; }
+
+std::string redact(const std::string& url) {
+    // postgresql://user:secret@host/db -> postgresql://user:***@host/db
+    const auto scheme = url.find("://");
+    const auto at = url.find('@');
+    if (scheme == std::string::npos || at == std::string::npos) return url;
+    const auto colon = url.find(':', scheme + 3);
+    if (colon == std::string::npos || colon > at) return url;
+    return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+engine::Status open_session(soci::session& s, Dialect dialect, const std::string& conn,
+                            int busy_timeout_ms) {
+    if (dialect == Dialect::sqlite) {
+        s.open(soci::sqlite3, conn);
+        // WAL with synchronous=FULL: an acknowledged write survives power loss.
+        s << "PRAGMA journal_mode=WAL";
+        s << "PRAGMA synchronous=FULL";
+        s << "PRAGMA foreign_keys=ON";
+        s << "PRAGMA busy_timeout=" + std::to_string(busy_timeout_ms);
+    } else {
+        s.open(soci::postgresql, conn);
+    }
+    return {};
+}
+
+// Splits a migration into statements: each ends with ';' at the end of a line.
+std::vector<std::string> split_statements(const std::string& sql) {
+    std::vector<std::string> out;
+    std::string current;
+    std::size_t pos = 0;
+    while (pos < sql.size()) {
+        auto eol = sql.find('\n', pos);
+        if (eol == std::string::npos) eol = sql.size();
+        std::string line = sql.substr(pos, eol - pos);
+        pos = eol + 1;
+        const auto first = line.find_first_not_of(" \t\r");
+        if (first == std::string::npos || line.compare(first, 2, "--") == 0) continue;
+        current += line;
+        current += '\n';
+        const auto last = line.find_last_not_of(" \t\r");
+        if (line[last] == ';') {
+            out.push_back(current);
+            current.clear();
+        }
+    }
+    if (current.find_first_not_of(" \t\r\n") != std::string::npos) out.push_back(current);
+    return out;
+}
+
+std::string apply_dialect(std::string sql, Dialect d) {
+    const std::string token = "{{SEQ_PK}}";
+    const std::string repl = d == Dialect::sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT"
+                                                  : "BIGSERIAL PRIMARY KEY";
+    for (auto p = sql.find(token); p != std::string::npos; p = sql.find(token, p)) {
+        sql.replace(p, token.size(), repl);
+    }
+    return sql;
+}
+
+std::int64_t wall_clock_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
+Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Database::~Database() = default;
+
+Dialect Database::dialect() const { return impl_->dialect; }
+const std::string& Database::description() const { return impl_->description; }
+
+engine::Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& options) {
+    auto impl = std::make_unique<Impl>();
+    std::string conn;
+    const std::string& url = options.url;
+    if (url.empty()) return fail(ErrorCode::invalid_request, "no database given (--db)");
+    std::size_t size = options.pool_size == 0 ? 1 : options.pool_size;
+    if (starts_with(url, "postgresql://") || starts_with(url, "postgres://")) {
+        impl->dialect = Dialect::postgresql;
+        conn = url;
+    } else {
+        impl->dialect = Dialect::sqlite;
+        std::string path = starts_with(url, "sqlite:") ? url.substr(7) : url;
+        if (path.find_first_of(" \t\"'") != std::string::npos) {
+            return fail(ErrorCode::invalid_request,
+                        "the SQLite path must not contain spaces or quotes: " + path);
+        }
+        if (path == ":memory:") size = 1;  // each connection would be a separate database
+        const int timeout_s = std::max(1, options.busy_timeout_ms / 1000);
+        conn = fmt::format("db={} timeout={}", path, timeout_s);
+    }
+    impl->description = redact(url);
+    impl->size = size;
+    impl->pool = std::make_unique<soci::connection_pool>(size);
+    try {
+        for (std::size_t i = 0; i < size; ++i) {
+            auto st = open_session(impl->pool->at(i), impl->dialect, conn, options.busy_timeout_ms);
+            if (!st) return fail(st.error());
+        }
+    } catch (const std::exception& e) {
+        return fail(ErrorCode::internal,
+                    fmt::format("cannot open database {}: {}", impl->description, e.what()));
+    }
+    return std::unique_ptr<Database>(new Database(std::move(impl)));
+}
+
+engine::Status Database::run(bool write, const std::function<engine::Status(Tx&)>& fn) {
+    soci::session sql(*impl_->pool);
+    std::unique_lock<std::mutex> writer(impl_->write_mutex, std::defer_lock);
+    const bool sqlite = impl_->dialect == Dialect::sqlite;
+    if (write && sqlite) writer.lock();
+    bool open = false;
+    try {
+        if (sqlite) {
+            sql << (write ? "BEGIN IMMEDIATE" : "BEGIN");
+        } else {
+            sql << (write ? "BEGIN" : "BEGIN READ ONLY");
+        }
+        open = true;
+        Tx tx(sql, impl_->dialect);
+        auto status = fn(tx);
+        if (!status) {
+            sql << "ROLLBACK";
+            return status;
+        }
+        sql << "COMMIT";
+        return {};
+    } catch (const std::exception& e) {
+        if (open) {
+            try {
+                sql << "ROLLBACK";
+            } catch (const std::exception&) {  // the connection may be gone; the pool reopens it
+            }
+        }
+        return fail(classify_exception(e));
+    }
+}
+
+engine::Status Database::ping() {
+    return run(false, [](Tx& tx) -> engine::Status {
+        int one = 0;
+        tx.sql() << "SELECT 1", soci::into(one);
+        if (one != 1) return fail(ErrorCode::internal, "SELECT 1 did not return 1");
+        return {};
+    });
+}
+
+engine::Result<int> Database::schema_version() {
+    return read([](Tx& tx) -> engine::Result<int> {
+        int version = 0;
+        soci::indicator ind = soci::i_null;
+        tx.sql() << "SELECT MAX(version) FROM schema_migrations", soci::into(version, ind);
+        return ind == soci::i_ok ? version : 0;
+    });
+}
+
+engine::Result<std::vector<std::string>> Database::migrate() {
+    auto created = write([](Tx& tx) -> engine::Result<bool> {
+        tx.sql() << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                    "name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+        return true;
+    });
+    if (!created) return fail(created.error());
+    std::vector<std::string> applied;
+    for (const auto& m : builtin_migrations()) {
+        auto done = write([&](Tx& tx) -> engine::Result<bool> {
+            int current = 0;
+            soci::indicator ind = soci::i_null;
+            tx.sql() << "SELECT MAX(version) FROM schema_migrations", soci::into(current, ind);
+            if (ind == soci::i_ok && current >= m.version) return false;
+            for (const auto& stmt : split_statements(apply_dialect(m.sql, impl_->dialect))) {
+                tx.sql() << stmt;
+            }
+            const long long at = wall_clock_ms();
+            tx.sql() << "INSERT INTO schema_migrations (version, name, applied_at) "
+                        "VALUES (:v, :n, :a)",
+                soci::use(m.version), soci::use(m.name), soci::use(at);
+            return true;
+        });
+        if (!done) {
+            return fail(ErrorCode::internal,
+                        fmt::format("migration {} failed: {}", m.name, done.error().detail));
+        }
+        if (*done) applied.push_back(m.name);
+    }
+    return applied;
+}
+
+}  // namespace redloop::db
