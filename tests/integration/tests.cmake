@@ -1,0 +1,1 @@
+# Integration tests (filled in by tests/integration/*): see README in this folder.
