@@ -1,0 +1,111 @@
+#include <soci/soci.h>
+
+#include "db_fixture.hpp"
+
+using namespace redloop;
+using redloop::test::DbFixture;
+
+TEST_CASE("migrations apply once and are recorded") {
+    DbFixture f;
+    auto version = f.db->schema_version();
+    REQUIRE(version);
+    CHECK(*version == static_cast<int>(db::builtin_migrations().back().version));
+    auto again = f.db->migrate();
+    REQUIRE(again);
+    CHECK(again->empty());
+    CHECK(f.db->ping());
+}
+
+TEST_CASE("builtin migrations are numbered in order") {
+    const auto& all = db::builtin_migrations();
+    REQUIRE_FALSE(all.empty());
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        CHECK(all[i].version == static_cast<int>(i) + 1);
+        CHECK_FALSE(all[i].sql.empty());
+    }
+}
+
+TEST_CASE("sqlite connections use WAL, foreign keys and synchronous FULL") {
+    DbFixture f;
+    auto pragmas = f.db->read([](db::Tx& tx) -> engine::Result<std::string> {
+        std::string mode;
+        int fk = 0, sync = 0;
+        tx.sql() << "PRAGMA journal_mode", soci::into(mode);
+        tx.sql() << "PRAGMA foreign_keys", soci::into(fk);
+        tx.sql() << "PRAGMA synchronous", soci::into(sync);
+        return mode + "/" + std::to_string(fk) + "/" + std::to_string(sync);
+    });
+    REQUIRE(pragmas);
+    CHECK(*pragmas == "wal/1/2");
+}
+
+TEST_CASE("a failed transaction leaves nothing behind") {
+    DbFixture f;
+    const auto id = *engine::MerchantId::parse("mer_tea");
+    auto failed = f.db->write([&](db::Tx& tx) -> engine::Result<int> {
+        db::insert_merchant_if_absent(tx, engine::new_merchant(id, engine::Timestamp{1}));
+        return engine::fail(engine::ErrorCode::conflict, "changed my mind");
+    });
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().code == engine::ErrorCode::conflict);
+    auto found = f.db->read([&](db::Tx& tx) -> engine::Result<bool> {
+        return db::find_merchant(tx, id).has_value();
+    });
+    CHECK_FALSE(*found);
+}
+
+TEST_CASE("an exception becomes an error and rolls back") {
+    DbFixture f;
+    auto r = f.db->write([&](db::Tx& tx) -> engine::Result<int> {
+        db::insert_user_if_absent(tx, *engine::UserId::parse("usr_a"), engine::Timestamp{1});
+        tx.sql() << "INSERT INTO no_such_table VALUES (1)";
+        return 1;
+    });
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == engine::ErrorCode::internal);
+    auto inserted_again = f.write([&](db::Tx& tx) {
+        return db::insert_user_if_absent(tx, *engine::UserId::parse("usr_a"), engine::Timestamp{1});
+    });
+    CHECK(inserted_again);  // the first insert was rolled back
+}
+
+TEST_CASE("constraint violations are conflicts") {
+    DbFixture f;
+    auto r = f.db->write([&](db::Tx& tx) -> engine::Result<int> {
+        tx.sql() << "INSERT INTO users (id, created_at) VALUES ('usr_a', 1)";
+        tx.sql() << "INSERT INTO users (id, created_at) VALUES ('usr_a', 2)";
+        return 1;
+    });
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == engine::ErrorCode::conflict);
+}
+
+TEST_CASE("opening refuses bad locations clearly") {
+    auto missing_dir = db::Database::open(db::DatabaseOptions{"/nonexistent/dir/x.db", 1, 1000});
+    REQUIRE_FALSE(missing_dir);
+    CHECK(missing_dir.error().detail.find("cannot open database") != std::string::npos);
+    auto spaces = db::Database::open(db::DatabaseOptions{"a b.db", 1, 1000});
+    CHECK_FALSE(spaces);
+    auto empty = db::Database::open(db::DatabaseOptions{"", 1, 1000});
+    CHECK_FALSE(empty);
+}
+
+TEST_CASE("idempotency keys are stored per caller and purged by age") {
+    DbFixture f;
+    f.write([](db::Tx& tx) {
+        db::store_idempotent(tx, "usr_a", "k1", db::StoredResponse{"h1", 201, "{\"a\":1}"},
+                             engine::Timestamp{1000});
+        db::store_idempotent(tx, "usr_b", "k1", db::StoredResponse{"h2", 200, "{}"},
+                             engine::Timestamp{5000});
+        return 0;
+    });
+    auto found = f.write([](db::Tx& tx) { return db::find_idempotent(tx, "usr_a", "k1"); });
+    REQUIRE(found);
+    CHECK(found->status == 201);
+    CHECK(found->body == "{\"a\":1}");
+    CHECK(found->request_hash == "h1");
+    CHECK_FALSE(f.write([](db::Tx& tx) { return db::find_idempotent(tx, "usr_c", "k1"); }));
+    CHECK(f.write([](db::Tx& tx) { return db::purge_idempotency(tx, engine::Timestamp{2000}); }) == 1);
+    CHECK_FALSE(f.write([](db::Tx& tx) { return db::find_idempotent(tx, "usr_a", "k1"); }));
+    CHECK(f.write([](db::Tx& tx) { return db::find_idempotent(tx, "usr_b", "k1"); }));
+}
