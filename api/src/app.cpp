@@ -36,7 +36,8 @@ std::vector<std::pair<engine::NoteId, std::int64_t>> ViewCounter::take() {
 
 engine::Result<Principal> Context::require(std::initializer_list<Role> roles) const {
     if (!principal) {
-        return fail(ErrorCode::unauthenticated, "this endpoint needs 'Authorization: Bearer <token>'");
+        return fail(ErrorCode::unauthenticated,
+                    "this endpoint needs 'Authorization: Bearer <token>'");
     }
     for (Role r : roles) {
         if (principal->role == r) return *principal;
@@ -47,7 +48,8 @@ engine::Result<Principal> Context::require(std::initializer_list<Role> roles) co
 }
 
 engine::Result<boost::json::value> Context::json_body() const {
-    if (req.body.empty()) return fail(ErrorCode::invalid_request, "a JSON request body is required");
+    if (req.body.empty())
+        return fail(ErrorCode::invalid_request, "a JSON request body is required");
     return parse_json_object(req.body);
 }
 
@@ -144,9 +146,10 @@ Response App::handle(const Request& req) {
 
 engine::Result<Response> App::dispatch(Context& ctx, const Route& route) {
     const Request& req = ctx.req;
-    const bool sends_body = !req.body.empty() ||
-                            ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
-                             !req.content_type.empty());
+    const bool sends_body =
+        !req.body.empty() ||
+        ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
+         !req.content_type.empty());
     if (sends_body && !is_json_media_type(req.content_type)) {
         return fail(ErrorCode::unsupported_media_type,
                     "request bodies must be application/json, not '" +
@@ -227,7 +230,8 @@ void App::run_maintenance() {
     if (now.unix_ms - last_purge_ms_ < 60'000) return;
     last_purge_ms_ = now.unix_ms;
     auto purged = db_.write([&](db::Tx& tx) -> engine::Result<std::int64_t> {
-        return db::purge_idempotency(tx, engine::Timestamp{now.unix_ms - config_.idempotency_ttl_ms});
+        return db::purge_idempotency(tx,
+                                     engine::Timestamp{now.unix_ms - config_.idempotency_ttl_ms});
     });
     if (!purged) {
         spdlog::warn("idempotency key purge failed: {}", purged.error().detail);

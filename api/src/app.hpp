@@ -34,11 +34,11 @@ engine::Timestamp system_now();
 
 // Note views are counted in memory and written in batches by App::flush_views().
 class ViewCounter {
-public:
+  public:
     void add(const engine::NoteId& id, std::int64_t n = 1);
     std::vector<std::pair<engine::NoteId, std::int64_t>> take();
 
-private:
+  private:
     std::mutex mutex_;
     std::map<engine::NoteId, std::int64_t> pending_;
 };
@@ -60,7 +60,7 @@ struct Context {
 };
 
 class App {
-public:
+  public:
     App(db::Database& db, AppConfig config, Clock clock = system_now);
 
     // Never throws: every failure becomes a problem+json response.
@@ -81,7 +81,7 @@ public:
     void run_maintenance();
     void flush_views();
 
-private:
+  private:
     engine::Result<Response> dispatch(Context& ctx, const Route& route);
     engine::Status ensure_actor(const Principal& p, engine::Timestamp now);
 

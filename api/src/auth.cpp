@@ -1,8 +1,8 @@
 #include "auth.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <jwt.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -16,9 +16,12 @@ using engine::fail;
 
 std::string_view to_string(Role r) {
     switch (r) {
-        case Role::user: return "user";
-        case Role::merchant: return "merchant";
-        case Role::admin: return "admin";
+        case Role::user:
+            return "user";
+        case Role::merchant:
+            return "merchant";
+        case Role::admin:
+            return "admin";
     }
     return "user";
 }
@@ -57,12 +60,18 @@ std::optional<std::string> base64url_decode(std::string_view in) {
     int bits = 0;
     for (char c : in) {
         int v = -1;
-        if (c >= 'A' && c <= 'Z') v = c - 'A';
-        else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-        else if (c >= '0' && c <= '9') v = c - '0' + 52;
-        else if (c == '-') v = 62;
-        else if (c == '_') v = 63;
-        else return std::nullopt;
+        if (c >= 'A' && c <= 'Z')
+            v = c - 'A';
+        else if (c >= 'a' && c <= 'z')
+            v = c - 'a' + 26;
+        else if (c >= '0' && c <= '9')
+            v = c - '0' + 52;
+        else if (c == '-')
+            v = 62;
+        else if (c == '_')
+            v = 63;
+        else
+            return std::nullopt;
         buffer = (buffer << 6) | static_cast<unsigned>(v);
         bits += 6;
         if (bits >= 8) {
@@ -110,9 +119,9 @@ engine::Result<Principal> verify_bearer(std::string_view authorization, std::str
     if (auto s = check_header(token); !s) return fail(s.error());
 
     jwt_t* raw = nullptr;
-    const int rc = jwt_decode(&raw, token.c_str(),
-                              reinterpret_cast<const unsigned char*>(secret.data()),
-                              static_cast<int>(secret.size()));
+    const int rc =
+        jwt_decode(&raw, token.c_str(), reinterpret_cast<const unsigned char*>(secret.data()),
+                   static_cast<int>(secret.size()));
     JwtPtr jwt(raw);
     if (rc != 0 || !jwt) return unauthenticated("token signature is not valid");
     if (jwt_get_alg(jwt.get()) != JWT_ALG_HS256) {
@@ -148,8 +157,9 @@ engine::Result<std::string> mint_token(const Principal& p, std::string_view secr
     rc |= jwt_add_grant(jwt.get(), "role", role.c_str());
     rc |= jwt_add_grant_int(jwt.get(), "iat", static_cast<long>(now.unix_seconds()));
     rc |= jwt_add_grant_int(jwt.get(), "exp", static_cast<long>(now.unix_seconds() + ttl_seconds));
-    rc |= jwt_set_alg(jwt.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
-                      static_cast<int>(secret.size()));
+    rc |=
+        jwt_set_alg(jwt.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
+                    static_cast<int>(secret.size()));
     if (rc != 0) return fail(ErrorCode::internal, "could not build the token");
     char* encoded = jwt_encode_str(jwt.get());
     if (!encoded) return fail(ErrorCode::internal, "could not sign the token");

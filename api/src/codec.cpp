@@ -156,7 +156,8 @@ json::value encode_sku(const Sku& s) {
 namespace {
 json::array encode_media(const std::vector<Media>& media) {
     json::array a;
-    for (const auto& m : media) a.push_back(json::object{{"type", to_string(m.type)}, {"url", m.url}});
+    for (const auto& m : media)
+        a.push_back(json::object{{"type", to_string(m.type)}, {"url", m.url}});
     return a;
 }
 }  // namespace
@@ -219,6 +220,8 @@ json::value encode_list(json::array data, const std::optional<std::string>& curs
     return o;
 }
 
-std::string to_body(const json::value& v) { return json::serialize(v); }
+std::string to_body(const json::value& v) {
+    return json::serialize(v);
+}
 
 }  // namespace redloop::api

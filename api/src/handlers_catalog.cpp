@@ -1,6 +1,6 @@
 // Products, SKUs and stock adjustments. Writes are the owning merchant's; reads are public.
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "codec.hpp"
 #include "handler_util.hpp"

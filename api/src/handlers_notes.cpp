@@ -1,6 +1,6 @@
 // Notes: written by users and merchants, read by anyone with live price and stock.
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "codec.hpp"
 #include "handler_util.hpp"
@@ -45,7 +45,8 @@ Result<Response> get_note(Context& ctx) {
 
 Result<Response> list_notes(Context& ctx) {
     const auto sku_text = ctx.req.query_param("sku_id");
-    if (!sku_text) return fail(ErrorCode::invalid_request, "the sku_id query parameter is required");
+    if (!sku_text)
+        return fail(ErrorCode::invalid_request, "the sku_id query parameter is required");
     auto sku = SkuId::parse(*sku_text);
     if (!sku) return fail(ErrorCode::invalid_request, "sku_id: " + sku.error().detail);
     auto page = page_params(ctx.req);
@@ -56,7 +57,8 @@ Result<Response> list_notes(Context& ctx) {
         }
         auto notes = db::notes_by_sku(tx, *sku, page->before, page->limit);
         boost::json::array data;
-        for (const auto& n : notes.items) data.push_back(encode_note(n, db::tagged_listings(tx, n)));
+        for (const auto& n : notes.items)
+            data.push_back(encode_note(n, db::tagged_listings(tx, n)));
         std::optional<std::string> cursor;
         if (notes.next_before) cursor = encode_cursor(*notes.next_before);
         return json_response(200, encode_list(std::move(data), cursor));

@@ -1,10 +1,10 @@
 #include "http_server.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <memory>
@@ -29,7 +29,7 @@ namespace {
 class Server;
 
 class Session : public std::enable_shared_from_this<Session> {
-public:
+  public:
     Session(tcp::socket socket, Server& server);
     ~Session();
     void start();
@@ -37,7 +37,7 @@ public:
     // closed now; one in the middle of a request closes after its response.
     void stop_if_idle();
 
-private:
+  private:
     void read_header();
     void on_header(beast::error_code ec);
     void read_body();
@@ -61,10 +61,15 @@ private:
 };
 
 class Server {
-public:
+  public:
     Server(App& app, const ServerOptions& options)
-        : app_(app), options_(options), ioc_(options.threads), acceptor_(ioc_),
-          signals_(ioc_, SIGINT, SIGTERM), maintenance_(ioc_), grace_(ioc_) {}
+        : app_(app),
+          options_(options),
+          ioc_(options.threads),
+          acceptor_(ioc_),
+          signals_(ioc_, SIGINT, SIGTERM),
+          maintenance_(ioc_),
+          grace_(ioc_) {}
 
     App& app() { return app_; }
     const ServerOptions& options() const { return options_; }
@@ -112,7 +117,7 @@ public:
         return 0;
     }
 
-private:
+  private:
     void accept() {
         acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
             if (stopping()) return;
@@ -211,22 +216,24 @@ void Session::read_header() {
     parser_->body_limit(server_.options().body_limit);
     idle_ = buffer_.size() == 0;
     stream_.expires_after(server_.options().idle_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                                self->on_header(ec);
-                            });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
 }
 
 void Session::on_header(beast::error_code ec) {
     idle_ = false;
     if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
-        ec == beast::error::timeout || ec == net::error::connection_reset || ec == net::error::eof) {
+        ec == beast::error::timeout || ec == net::error::connection_reset ||
+        ec == net::error::eof) {
         return close();
     }
     if (ec == http::error::header_limit) {
         return reject(engine::ErrorCode::invalid_request, "request headers are too large");
     }
-    if (ec) return reject(engine::ErrorCode::invalid_request, "malformed HTTP request: " + ec.message());
+    if (ec)
+        return reject(engine::ErrorCode::invalid_request,
+                      "malformed HTTP request: " + ec.message());
     if (const auto len = parser_->content_length(); len && *len > server_.options().body_limit) {
         return reject(engine::ErrorCode::payload_too_large,
                       fmt::format("request body of {} bytes is over the limit of {} bytes", *len,
@@ -247,10 +254,9 @@ void Session::on_header(beast::error_code ec) {
 
 void Session::read_body() {
     stream_.expires_after(server_.options().read_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                         self->on_body(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
 }
 
 void Session::on_body(beast::error_code ec) {
@@ -261,7 +267,9 @@ void Session::on_body(beast::error_code ec) {
     }
     if (ec == beast::error::timeout || ec == net::error::operation_aborted) return close();
     if (ec == http::error::end_of_stream || ec == http::error::partial_message) return close();
-    if (ec) return reject(engine::ErrorCode::invalid_request, "malformed HTTP request: " + ec.message());
+    if (ec)
+        return reject(engine::ErrorCode::invalid_request,
+                      "malformed HTTP request: " + ec.message());
     handle();
 }
 
@@ -269,7 +277,8 @@ namespace {
 bool valid_request_id(std::string_view id) {
     if (id.empty() || id.size() > 64) return false;
     for (char c : id) {
-        const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+        const bool ok =
+            std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
         if (!ok) return false;
     }
     return true;
@@ -287,14 +296,15 @@ void Session::handle() {
 
     auto url = boost::urls::parse_origin_form(msg.target());
     if (!url) {
-        Response r = problem_response(
-            engine::Error{engine::ErrorCode::invalid_request, "the request target is not a valid path"},
-            req.request_id);
+        Response r = problem_response(engine::Error{engine::ErrorCode::invalid_request,
+                                                    "the request target is not a valid path"},
+                                      req.request_id);
         return send(r, false);
     }
     req.path = std::string(url->path());
     for (auto seg : url->segments()) req.segments.push_back(std::string(seg));
-    for (auto param : url->params()) req.query.emplace_back(std::string(param.key), std::string(param.value));
+    for (auto param : url->params())
+        req.query.emplace_back(std::string(param.key), std::string(param.value));
     req.body = std::move(msg.body());
     req.has_body = msg.has_content_length() || msg.chunked();
     req.content_type = std::string(msg[http::field::content_type]);

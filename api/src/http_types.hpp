@@ -9,9 +9,9 @@
 namespace redloop::api {
 
 struct Request {
-    std::string method;  // "GET", "POST", ...
-    std::string target;  // as sent: "/v1/notes?sku_id=sku_1"
-    std::string path;    // percent-decoded path without the query: "/v1/notes"
+    std::string method;                 // "GET", "POST", ...
+    std::string target;                 // as sent: "/v1/notes?sku_id=sku_1"
+    std::string path;                   // percent-decoded path without the query: "/v1/notes"
     std::vector<std::string> segments;  // decoded path segments: {"v1", "notes"}
     std::vector<std::pair<std::string, std::string>> query;  // decoded parameters in order
     std::string body;

@@ -1,7 +1,7 @@
 #include "json_reader.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <limits>
 
@@ -23,7 +23,8 @@ engine::Result<json::value> parse_json_object(std::string_view body) {
         return fail(ErrorCode::invalid_request,
                     fmt::format("request body is not valid JSON: {}", ec.message()));
     }
-    if (!v.is_object()) return fail(ErrorCode::invalid_request, "request body must be a JSON object");
+    if (!v.is_object())
+        return fail(ErrorCode::invalid_request, "request body must be a JSON object");
     return v;
 }
 
@@ -145,8 +146,7 @@ engine::Money JsonReader::money(std::string_view key) {
     return opt_money(key).value_or(engine::Money{});
 }
 
-const json::array* JsonReader::array_field(std::string_view key, bool required,
-                                           std::size_t max) {
+const json::array* JsonReader::array_field(std::string_view key, bool required, std::size_t max) {
     const auto* v = field(key, required);
     if (!v || !ok()) return nullptr;
     if (!v->is_array()) {

@@ -20,7 +20,7 @@ namespace redloop::api {
 engine::Result<boost::json::value> parse_json_object(std::string_view body);
 
 class JsonReader {
-public:
+  public:
     explicit JsonReader(const boost::json::value& v, std::string path = "");
 
     // Each accessor marks `key` as known. A missing required field, a wrong type or a value out
@@ -56,7 +56,7 @@ public:
     // Unknown fields of this object, then the first recorded error.
     engine::Status finish();
 
-private:
+  private:
     JsonReader(const boost::json::value& v, std::string path,
                std::shared_ptr<std::optional<engine::Error>> error);
     const boost::json::value* field(std::string_view key, bool required);

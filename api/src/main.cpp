@@ -1,8 +1,8 @@
 // The `redloop` command: serve, migrate, seed, token.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <cstdlib>
@@ -60,7 +60,8 @@ bool load_secret(const char* name, bool dev, std::string& out) {
         std::cout << "dev mode: generated " << name << "=" << out << std::endl;
     }
     if (out.empty()) {
-        spdlog::critical("{} is not set: secrets come only from the environment (or use --dev)", name);
+        spdlog::critical("{} is not set: secrets come only from the environment (or use --dev)",
+                         name);
         return false;
     }
     if (out.size() < kSecretMinChars) {
@@ -95,13 +96,18 @@ int main(int argc, char** argv) {
     std::size_t db_pool = 0;
     add_db(serve);
     serve->add_option("--listen", server_options.address, "address to listen on")
-        ->envname("REDLOOP_LISTEN")->capture_default_str();
+        ->envname("REDLOOP_LISTEN")
+        ->capture_default_str();
     serve->add_option("--port", server_options.port, "port (0: any free port)")
-        ->envname("REDLOOP_PORT")->capture_default_str();
+        ->envname("REDLOOP_PORT")
+        ->capture_default_str();
     serve->add_option("--threads", server_options.threads, "I/O threads")
-        ->envname("REDLOOP_THREADS")->check(CLI::Range(1, 256))->capture_default_str();
+        ->envname("REDLOOP_THREADS")
+        ->check(CLI::Range(1, 256))
+        ->capture_default_str();
     serve->add_option("--db-pool", db_pool, "database connections (default threads + 2)")
-        ->envname("REDLOOP_DB_POOL")->check(CLI::Range(1, 256));
+        ->envname("REDLOOP_DB_POOL")
+        ->check(CLI::Range(1, 256));
     serve->add_flag("--dev", dev, "generate and print missing secrets (development only)")
         ->envname("REDLOOP_DEV");
 
@@ -114,17 +120,23 @@ int main(int argc, char** argv) {
     std::string fixtures = "fixtures/demo";
     add_db(seed);
     seed->add_option("--fixtures", fixtures, "directory of *.json fixtures")
-        ->envname("REDLOOP_FIXTURES")->capture_default_str();
+        ->envname("REDLOOP_FIXTURES")
+        ->capture_default_str();
 
     // token
-    auto* token = cli.add_subcommand("token", "Mint a development token (needs REDLOOP_JWT_SECRET)");
+    auto* token =
+        cli.add_subcommand("token", "Mint a development token (needs REDLOOP_JWT_SECRET)");
     std::string role, sub;
     std::int64_t ttl = 3600;
-    token->add_option("--role", role, "user, merchant or admin")->required()
-        ->envname("REDLOOP_ROLE")->check(CLI::IsMember({"user", "merchant", "admin"}));
+    token->add_option("--role", role, "user, merchant or admin")
+        ->required()
+        ->envname("REDLOOP_ROLE")
+        ->check(CLI::IsMember({"user", "merchant", "admin"}));
     token->add_option("--sub", sub, "usr_... or mer_... id")->required()->envname("REDLOOP_SUB");
-    token->add_option("--ttl", ttl, "lifetime in seconds")->envname("REDLOOP_TTL")
-        ->check(CLI::Range(std::int64_t{1}, std::int64_t{366} * 24 * 3600))->capture_default_str();
+    token->add_option("--ttl", ttl, "lifetime in seconds")
+        ->envname("REDLOOP_TTL")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{366} * 24 * 3600))
+        ->capture_default_str();
 
     CLI11_PARSE(cli, argc, argv);
     setup_logging(log_level);
@@ -167,10 +179,12 @@ int main(int argc, char** argv) {
             spdlog::critical("seed failed, nothing loaded: {}", report.error().detail);
             return 1;
         }
-        std::cout << fmt::format("seeded {} merchants, {} products, {} users, {} notes ({} already present)",
-                                 report->merchants, report->products, report->users, report->notes,
-                                 report->skipped)
-                  << std::endl;
+        std::cout
+            << fmt::format(
+                   "seeded {} merchants, {} products, {} users, {} notes ({} already present)",
+                   report->merchants, report->products, report->users, report->notes,
+                   report->skipped)
+            << std::endl;
         return 0;
     }
 
@@ -178,13 +192,15 @@ int main(int argc, char** argv) {
     api::AppConfig config;
     if (!load_secret("REDLOOP_JWT_SECRET", dev, config.jwt_secret)) return 2;
     if (!load_secret("REDLOOP_WEBHOOK_SECRET", dev, config.webhook_secret)) return 2;
-    const std::size_t pool = db_pool ? db_pool : static_cast<std::size_t>(server_options.threads) + 2;
+    const std::size_t pool =
+        db_pool ? db_pool : static_cast<std::size_t>(server_options.threads) + 2;
     auto db = open_db(db_url, pool);
     if (!db || !migrate(*db)) return 1;
     api::App app(*db, config);
     spdlog::info("database {} ready; {} threads, {} connections", db->description(),
                  server_options.threads, pool);
-    return api::run_server(app, server_options, [](const std::string& address, unsigned short port) {
-        std::cout << "redloop listening on http://" << address << ":" << port << std::endl;
-    });
+    return api::run_server(
+        app, server_options, [](const std::string& address, unsigned short port) {
+            std::cout << "redloop listening on http://" << address << ":" << port << std::endl;
+        });
 }

@@ -23,10 +23,12 @@ std::string Metrics::render(const std::string& extra_gauges) const {
     std::lock_guard lock(mutex_);
     for (const auto& [key, n] : requests_) {
         const auto& [route, method, status] = key;
-        out += fmt::format("redloop_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}\"}} {}\n",
-                           route, method, status, n);
+        out += fmt::format(
+            "redloop_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}\"}} {}\n", route,
+            method, status, n);
     }
-    out += "# HELP redloop_http_request_duration_seconds Time from request read to response ready.\n";
+    out +=
+        "# HELP redloop_http_request_duration_seconds Time from request read to response ready.\n";
     out += "# TYPE redloop_http_request_duration_seconds histogram\n";
     for (const auto& [route, h] : latency_) {
         for (std::size_t i = 0; i < kBuckets.size(); ++i) {
@@ -34,11 +36,13 @@ std::string Metrics::render(const std::string& extra_gauges) const {
                 "redloop_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",
                 route, kBuckets[i], h.counts[i]);
         }
-        out += fmt::format("redloop_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n",
+        out += fmt::format(
+            "redloop_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n", route,
+            h.count);
+        out += fmt::format("redloop_http_request_duration_seconds_sum{{route=\"{}\"}} {}\n", route,
+                           h.sum);
+        out += fmt::format("redloop_http_request_duration_seconds_count{{route=\"{}\"}} {}\n",
                            route, h.count);
-        out += fmt::format("redloop_http_request_duration_seconds_sum{{route=\"{}\"}} {}\n", route, h.sum);
-        out += fmt::format("redloop_http_request_duration_seconds_count{{route=\"{}\"}} {}\n", route,
-                           h.count);
     }
     out += "# HELP redloop_http_connections_open Open HTTP connections.\n";
     out += "# TYPE redloop_http_connections_open gauge\n";

@@ -11,7 +11,7 @@
 namespace redloop::api {
 
 class Metrics {
-public:
+  public:
     void record_request(const std::string& route, const std::string& method, int status,
                         double seconds);
     void connection_opened() { ++open_connections_; }
@@ -19,7 +19,7 @@ public:
     // Appends a gauge computed at scrape time (orders by status, ...).
     std::string render(const std::string& extra_gauges) const;
 
-private:
+  private:
     static constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                         0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
     struct Histogram {

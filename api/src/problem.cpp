@@ -8,20 +8,34 @@ using engine::ErrorCode;
 
 int http_status(ErrorCode code) {
     switch (code) {
-        case ErrorCode::invalid_request: return 400;
-        case ErrorCode::unauthenticated: return 401;
-        case ErrorCode::payment_declined: return 402;
-        case ErrorCode::forbidden: return 403;
-        case ErrorCode::not_found: return 404;
-        case ErrorCode::method_not_allowed: return 405;
-        case ErrorCode::conflict: return 409;
-        case ErrorCode::out_of_stock: return 409;
-        case ErrorCode::invalid_transition: return 409;
-        case ErrorCode::payload_too_large: return 413;
-        case ErrorCode::unsupported_media_type: return 415;
-        case ErrorCode::idempotency_key_reused: return 422;
-        case ErrorCode::rate_limited: return 429;
-        case ErrorCode::internal: return 500;
+        case ErrorCode::invalid_request:
+            return 400;
+        case ErrorCode::unauthenticated:
+            return 401;
+        case ErrorCode::payment_declined:
+            return 402;
+        case ErrorCode::forbidden:
+            return 403;
+        case ErrorCode::not_found:
+            return 404;
+        case ErrorCode::method_not_allowed:
+            return 405;
+        case ErrorCode::conflict:
+            return 409;
+        case ErrorCode::out_of_stock:
+            return 409;
+        case ErrorCode::invalid_transition:
+            return 409;
+        case ErrorCode::payload_too_large:
+            return 413;
+        case ErrorCode::unsupported_media_type:
+            return 415;
+        case ErrorCode::idempotency_key_reused:
+            return 422;
+        case ErrorCode::rate_limited:
+            return 429;
+        case ErrorCode::internal:
+            return 500;
     }
     return 500;
 }
@@ -29,20 +43,34 @@ int http_status(ErrorCode code) {
 namespace {
 std::string_view title_of(ErrorCode code) {
     switch (code) {
-        case ErrorCode::invalid_request: return "Invalid request";
-        case ErrorCode::unauthenticated: return "Authentication required";
-        case ErrorCode::payment_declined: return "Payment declined";
-        case ErrorCode::forbidden: return "Forbidden";
-        case ErrorCode::not_found: return "Not found";
-        case ErrorCode::method_not_allowed: return "Method not allowed";
-        case ErrorCode::conflict: return "Conflict";
-        case ErrorCode::out_of_stock: return "Out of stock";
-        case ErrorCode::invalid_transition: return "Invalid state transition";
-        case ErrorCode::payload_too_large: return "Payload too large";
-        case ErrorCode::unsupported_media_type: return "Unsupported media type";
-        case ErrorCode::idempotency_key_reused: return "Idempotency key reused";
-        case ErrorCode::rate_limited: return "Too many requests";
-        case ErrorCode::internal: return "Internal error";
+        case ErrorCode::invalid_request:
+            return "Invalid request";
+        case ErrorCode::unauthenticated:
+            return "Authentication required";
+        case ErrorCode::payment_declined:
+            return "Payment declined";
+        case ErrorCode::forbidden:
+            return "Forbidden";
+        case ErrorCode::not_found:
+            return "Not found";
+        case ErrorCode::method_not_allowed:
+            return "Method not allowed";
+        case ErrorCode::conflict:
+            return "Conflict";
+        case ErrorCode::out_of_stock:
+            return "Out of stock";
+        case ErrorCode::invalid_transition:
+            return "Invalid state transition";
+        case ErrorCode::payload_too_large:
+            return "Payload too large";
+        case ErrorCode::unsupported_media_type:
+            return "Unsupported media type";
+        case ErrorCode::idempotency_key_reused:
+            return "Idempotency key reused";
+        case ErrorCode::rate_limited:
+            return "Too many requests";
+        case ErrorCode::internal:
+            return "Internal error";
     }
     return "Internal error";
 }

@@ -23,8 +23,8 @@ bool is_param(const std::string& seg) {
 
 void Router::add(std::string method, std::string pattern, Handler handler) {
     auto segments = split_pattern(pattern);
-    routes_.push_back(Route{std::move(method), std::move(pattern), std::move(segments),
-                            std::move(handler)});
+    routes_.push_back(
+        Route{std::move(method), std::move(pattern), std::move(segments), std::move(handler)});
 }
 
 RouteMatch Router::match(std::string_view method, const std::vector<std::string>& segments) const {

@@ -23,16 +23,16 @@ struct Route {
 
 struct RouteMatch {
     const Route* route = nullptr;
-    std::vector<std::string> params;      // values of {x} segments in order
-    std::vector<std::string> allowed;     // methods of routes whose path matched
+    std::vector<std::string> params;   // values of {x} segments in order
+    std::vector<std::string> allowed;  // methods of routes whose path matched
 };
 
 class Router {
-public:
+  public:
     void add(std::string method, std::string pattern, Handler handler);
     RouteMatch match(std::string_view method, const std::vector<std::string>& segments) const;
 
-private:
+  private:
     std::vector<Route> routes_;
 };
 

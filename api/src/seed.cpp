@@ -1,7 +1,7 @@
 #include "seed.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -45,7 +45,8 @@ json::array take_array(json::object& obj, std::string_view key) {
 
 Status seed_product(db::Tx& tx, const Merchant& merchant, json::value product_json,
                     const std::string& where, SeedReport& report, Timestamp now) {
-    if (!product_json.is_object()) return fail(ErrorCode::invalid_request, where + ": not an object");
+    if (!product_json.is_object())
+        return fail(ErrorCode::invalid_request, where + ": not an object");
     auto& obj = product_json.get_object();
     auto id = take_id<ProductId>(obj, where);
     if (!id) return fail(id.error());
@@ -53,7 +54,8 @@ Status seed_product(db::Tx& tx, const Merchant& merchant, json::value product_js
     if (auto* skus = obj.if_contains("skus"); skus && skus->is_array()) {
         for (std::size_t i = 0; i < skus->get_array().size(); ++i) {
             auto& sku = skus->get_array()[i];
-            if (!sku.is_object()) return fail(ErrorCode::invalid_request, where + ": sku not an object");
+            if (!sku.is_object())
+                return fail(ErrorCode::invalid_request, where + ": sku not an object");
             auto sid = take_id<SkuId>(sku.get_object(), fmt::format("{}.skus[{}]", where, i));
             if (!sid) return fail(sid.error());
             sku_ids.push_back(*sid);
@@ -85,7 +87,8 @@ Status seed_file(db::Tx& tx, const std::string& file, json::value doc, SeedRepor
     auto merchants = take_array(top, "merchants");
     for (std::size_t i = 0; i < merchants.size(); ++i) {
         const auto where = fmt::format("{}: merchants[{}]", file, i);
-        if (!merchants[i].is_object()) return fail(ErrorCode::invalid_request, where + ": not an object");
+        if (!merchants[i].is_object())
+            return fail(ErrorCode::invalid_request, where + ": not an object");
         auto& obj = merchants[i].get_object();
         auto id = take_id<MerchantId>(obj, where);
         if (!id) return fail(id.error());
@@ -94,9 +97,11 @@ Status seed_file(db::Tx& tx, const std::string& file, json::value doc, SeedRepor
         Merchant merchant = existing ? *existing : new_merchant(*id, now);
         if (!existing) {
             auto patch = decode_merchant_patch(merchants[i]);
-            if (!patch) return fail(ErrorCode::invalid_request, where + ": " + patch.error().detail);
+            if (!patch)
+                return fail(ErrorCode::invalid_request, where + ": " + patch.error().detail);
             auto patched = apply_patch(merchant, *patch, now);
-            if (!patched) return fail(ErrorCode::invalid_request, where + ": " + patched.error().detail);
+            if (!patched)
+                return fail(ErrorCode::invalid_request, where + ": " + patched.error().detail);
             merchant = *patched;
             db::insert_merchant_if_absent(tx, merchant);
             ++report.merchants;
@@ -112,18 +117,23 @@ Status seed_file(db::Tx& tx, const std::string& file, json::value doc, SeedRepor
     auto users = take_array(top, "users");
     for (std::size_t i = 0; i < users.size(); ++i) {
         const auto where = fmt::format("{}: users[{}]", file, i);
-        if (!users[i].is_object()) return fail(ErrorCode::invalid_request, where + ": not an object");
+        if (!users[i].is_object())
+            return fail(ErrorCode::invalid_request, where + ": not an object");
         auto id = take_id<UserId>(users[i].get_object(), where);
         if (!id) return fail(id.error());
         if (!users[i].get_object().empty()) {
             return fail(ErrorCode::invalid_request, where + ": a user has only an id");
         }
-        if (db::insert_user_if_absent(tx, *id, now)) ++report.users; else ++report.skipped;
+        if (db::insert_user_if_absent(tx, *id, now))
+            ++report.users;
+        else
+            ++report.skipped;
     }
     auto notes = take_array(top, "notes");
     for (std::size_t i = 0; i < notes.size(); ++i) {
         const auto where = fmt::format("{}: notes[{}]", file, i);
-        if (!notes[i].is_object()) return fail(ErrorCode::invalid_request, where + ": not an object");
+        if (!notes[i].is_object())
+            return fail(ErrorCode::invalid_request, where + ": not an object");
         auto& obj = notes[i].get_object();
         auto id = take_id<NoteId>(obj, where);
         if (!id) return fail(id.error());
@@ -156,10 +166,12 @@ Status seed_file(db::Tx& tx, const std::string& file, json::value doc, SeedRepor
 Result<SeedReport> seed_fixtures(db::Database& db, const std::string& dir, Timestamp now) {
     namespace fs = std::filesystem;
     std::error_code ec;
-    if (!fs::is_directory(dir, ec)) return fail(ErrorCode::invalid_request, "no fixtures directory " + dir);
+    if (!fs::is_directory(dir, ec))
+        return fail(ErrorCode::invalid_request, "no fixtures directory " + dir);
     std::vector<fs::path> files;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
-        if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path());
+        if (entry.is_regular_file() && entry.path().extension() == ".json")
+            files.push_back(entry.path());
     }
     std::sort(files.begin(), files.end());
     if (files.empty()) return fail(ErrorCode::invalid_request, "no *.json fixtures in " + dir);

@@ -27,7 +27,9 @@ struct Database::Impl {
 
 namespace {
 
-bool starts_with(const std::string& s, std::string_view p) { return s.rfind(p, 0) == 0; }
+bool starts_with(const std::string& s, std::string_view p) {
+    return s.rfind(p, 0) == 0;
+}
 
 std::string redact(const std::string& url) {
     // postgresql://user:secret@host/db -> postgresql://user:***@host/db
@@ -80,8 +82,8 @@ std::vector<std::string> split_statements(const std::string& sql) {
 
 std::string apply_dialect(std::string sql, Dialect d) {
     const std::string token = "{{SEQ_PK}}";
-    const std::string repl = d == Dialect::sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT"
-                                                  : "BIGSERIAL PRIMARY KEY";
+    const std::string repl =
+        d == Dialect::sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY";
     for (auto p = sql.find(token); p != std::string::npos; p = sql.find(token, p)) {
         sql.replace(p, token.size(), repl);
     }
@@ -99,8 +101,12 @@ std::int64_t wall_clock_ms() {
 Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Database::~Database() = default;
 
-Dialect Database::dialect() const { return impl_->dialect; }
-const std::string& Database::description() const { return impl_->description; }
+Dialect Database::dialect() const {
+    return impl_->dialect;
+}
+const std::string& Database::description() const {
+    return impl_->description;
+}
 
 engine::Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& options) {
     auto impl = std::make_unique<Impl>();

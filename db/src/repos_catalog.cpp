@@ -17,8 +17,14 @@ std::optional<Merchant> find_merchant(Tx& tx, const MerchantId& id) {
     Query q(tx,
             "SELECT name, currency, shipping_fee_minor, free_shipping_over_minor, "
             "return_window_days, created_at, updated_at FROM merchants WHERE id = :id");
-    q.into(name).into(currency).into(fee).into(free_over, free_ind).into(days).into(created)
-        .into(updated).use(id.str());
+    q.into(name)
+        .into(currency)
+        .into(fee)
+        .into(free_over, free_ind)
+        .into(days)
+        .into(created)
+        .into(updated)
+        .use(id.str());
     q.execute();
     if (!q.fetch()) return std::nullopt;
     Merchant m;
@@ -38,8 +44,14 @@ void bind_merchant_columns(Query& q, const Merchant& m, const std::string& curre
                            const long long& fee, const long long& free_over,
                            soci::indicator& free_ind, const long long& created,
                            const long long& updated) {
-    q.use(m.name).use(currency).use(fee).use(free_over, free_ind).use(m.return_window_days)
-        .use(created).use(updated).use(m.id.str());
+    q.use(m.name)
+        .use(currency)
+        .use(fee)
+        .use(free_over, free_ind)
+        .use(m.return_window_days)
+        .use(created)
+        .use(updated)
+        .use(m.id.str());
 }
 }  // namespace
 
@@ -114,8 +126,18 @@ struct SkuRow {
     int position = 0;
 
     void bind(Query& q) {
-        q.into(id).into(product_id).into(merchant_id).into(title).into(price).into(currency)
-            .into(on_hand).into(reserved).into(position).into(created).into(updated).into(status);
+        q.into(id)
+            .into(product_id)
+            .into(merchant_id)
+            .into(title)
+            .into(price)
+            .into(currency)
+            .into(on_hand)
+            .into(reserved)
+            .into(position)
+            .into(created)
+            .into(updated)
+            .into(status);
     }
     Sku to_sku() const {
         Sku s;
@@ -149,8 +171,14 @@ void insert_product(Tx& tx, const ProductCreated& created) {
             "INSERT INTO products (id, merchant_id, title, description, status, "
             "commission_rate_bps, created_at, updated_at) VALUES (:id, :m, :t, :d, :s, :c, :ca, "
             ":ua)");
-    q.use(p.id.str()).use(p.merchant_id.str()).use(p.title).use(p.description).use(status)
-        .use(p.commission_rate_bps).use(ca).use(ua);
+    q.use(p.id.str())
+        .use(p.merchant_id.str())
+        .use(p.title)
+        .use(p.description)
+        .use(status)
+        .use(p.commission_rate_bps)
+        .use(ca)
+        .use(ua);
     q.run();
     insert_media(tx, "product_media", "product_id", p.id.str(), p.media);
     for (const Sku& s : created.skus) {
@@ -163,8 +191,17 @@ void insert_product(Tx& tx, const ProductCreated& created) {
                  "on_hand, reserved, position, created_at, updated_at) VALUES (:id, :p, :m, :t, "
                  ":pr, :c, :oh, :r, :pos, :ca, :ua)");
         // Stock starts at zero and arrives through the ledger, so on_hand = SUM(ledger).
-        qs.use(s.id.str()).use(s.product_id.str()).use(s.merchant_id.str()).use(s.title)
-            .use(price).use(currency).use(zero).use(zero).use(s.position).use(sca).use(sua);
+        qs.use(s.id.str())
+            .use(s.product_id.str())
+            .use(s.merchant_id.str())
+            .use(s.title)
+            .use(price)
+            .use(currency)
+            .use(zero)
+            .use(zero)
+            .use(s.position)
+            .use(sca)
+            .use(sua);
         qs.run();
     }
     for (const StockMovement& m : created.movements) apply_stock_movement(tx, m);
@@ -177,8 +214,14 @@ std::optional<Product> find_product(Tx& tx, const ProductId& id) {
     Query q(tx,
             "SELECT merchant_id, title, description, status, commission_rate_bps, created_at, "
             "updated_at FROM products WHERE id = :id");
-    q.into(merchant).into(title).into(description).into(status).into(bps).into(created)
-        .into(updated).use(id.str());
+    q.into(merchant)
+        .into(title)
+        .into(description)
+        .into(status)
+        .into(bps)
+        .into(created)
+        .into(updated)
+        .use(id.str());
     q.execute();
     if (!q.fetch()) return std::nullopt;
     Product p;
@@ -211,7 +254,11 @@ void update_product(Tx& tx, const Product& p) {
     Query q(tx,
             "UPDATE products SET title = :t, description = :d, status = :s, "
             "commission_rate_bps = :c, updated_at = :ua WHERE id = :id");
-    q.use(p.title).use(p.description).use(status).use(p.commission_rate_bps).use(ua)
+    q.use(p.title)
+        .use(p.description)
+        .use(status)
+        .use(p.commission_rate_bps)
+        .use(ua)
         .use(p.id.str());
     q.run();
 }
@@ -244,15 +291,27 @@ bool apply_stock_movement(Tx& tx, const StockMovement& m) {
             "UPDATE skus SET on_hand = on_hand + :a, reserved = reserved + :b, updated_at = :at "
             "WHERE id = :id AND on_hand + :a2 >= reserved + :b2 AND on_hand + :a3 >= 0 "
             "AND reserved + :b3 >= 0");
-    q.use(d_on_hand).use(d_reserved).use(at).use(m.sku_id.str()).use(d_on_hand).use(d_reserved)
-        .use(d_on_hand).use(d_reserved);
+    q.use(d_on_hand)
+        .use(d_reserved)
+        .use(at)
+        .use(m.sku_id.str())
+        .use(d_on_hand)
+        .use(d_reserved)
+        .use(d_on_hand)
+        .use(d_reserved);
     if (q.run() != 1) return false;
     const std::string kind(to_string(m.kind));
     Query l(tx,
             "INSERT INTO inventory_ledger (sku_id, kind, on_hand_delta, reserved_delta, reason, "
             "ref, actor_id, at) VALUES (:s, :k, :a, :b, :r, :ref, :actor, :at)");
-    l.use(m.sku_id.str()).use(kind).use(d_on_hand).use(d_reserved).use(m.reason).use(m.ref)
-        .use(m.actor.str()).use(at);
+    l.use(m.sku_id.str())
+        .use(kind)
+        .use(d_on_hand)
+        .use(d_reserved)
+        .use(m.reason)
+        .use(m.ref)
+        .use(m.actor.str())
+        .use(at);
     l.run();
     return true;
 }
@@ -267,8 +326,9 @@ std::vector<StockMovement> ledger_of_sku(Tx& tx, const SkuId& id) {
     q.execute();
     std::vector<StockMovement> out;
     while (q.fetch()) {
-        out.push_back(StockMovement{id, parse_movement_kind(kind).value_or(MovementKind::adjustment),
-                                    a, b, reason, ref, ActorId::trusted(actor), Timestamp{at}});
+        out.push_back(StockMovement{id,
+                                    parse_movement_kind(kind).value_or(MovementKind::adjustment), a,
+                                    b, reason, ref, ActorId::trusted(actor), Timestamp{at}});
     }
     return out;
 }

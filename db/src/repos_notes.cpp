@@ -1,5 +1,5 @@
-#include <limits>
 #include <soci/soci.h>
+#include <limits>
 
 #include "redloop/db/repos.hpp"
 #include "soci_util.hpp"
@@ -20,7 +20,8 @@ void insert_note(Tx& tx, const Note& n) {
     for (std::size_t i = 0; i < n.media.size(); ++i) {
         const int position = static_cast<int>(i);
         const std::string type(to_string(n.media[i].type));
-        Query m(tx, "INSERT INTO note_media (note_id, position, type, url) VALUES (:n, :p, :t, :u)");
+        Query m(tx,
+                "INSERT INTO note_media (note_id, position, type, url) VALUES (:n, :p, :t, :u)");
         m.use(n.id.str()).use(position).use(type).use(n.media[i].url);
         m.run();
     }
@@ -69,7 +70,8 @@ Note complete(Tx& tx, const NoteRow& r) {
     return n;
 }
 
-constexpr const char* kNoteSelect = "SELECT id, author_id, title, body, created_at, seq FROM notes ";
+constexpr const char* kNoteSelect =
+    "SELECT id, author_id, title, body, created_at, seq FROM notes ";
 
 }  // namespace
 

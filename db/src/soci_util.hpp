@@ -17,7 +17,9 @@ engine::Error classify_exception(const std::exception& e);
 // Money from its two columns; the currency was validated when written.
 engine::Money money_from(long long minor, const std::string& currency);
 
-inline long long ll(std::int64_t v) { return static_cast<long long>(v); }
+inline long long ll(std::int64_t v) {
+    return static_cast<long long>(v);
+}
 
 }  // namespace redloop::db
 
@@ -30,7 +32,7 @@ namespace redloop::db {
 //   while (q.fetch()) { ... }
 // Bound variables are references: they must outlive the query (rvalues are refused).
 class Query {
-public:
+  public:
     Query(Tx& tx, std::string sql) : st_(tx.sql()), sql_(std::move(sql)) {}
 
     template <typename T>
@@ -69,7 +71,7 @@ public:
         return st_.get_affected_rows();
     }
 
-private:
+  private:
     void prepare() {
         st_.alloc();
         st_.prepare(sql_);

@@ -11,8 +11,10 @@ namespace redloop::engine {
 
 std::string_view to_string(MediaType t) {
     switch (t) {
-        case MediaType::image: return "image";
-        case MediaType::video: return "video";
+        case MediaType::image:
+            return "image";
+        case MediaType::video:
+            return "video";
     }
     return "image";
 }
@@ -25,8 +27,10 @@ std::optional<MediaType> parse_media_type(std::string_view s) {
 
 std::string_view to_string(ProductStatus s) {
     switch (s) {
-        case ProductStatus::active: return "active";
-        case ProductStatus::archived: return "archived";
+        case ProductStatus::active:
+            return "active";
+        case ProductStatus::archived:
+            return "archived";
     }
     return "active";
 }
@@ -39,11 +43,16 @@ std::optional<ProductStatus> parse_product_status(std::string_view s) {
 
 std::string_view to_string(MovementKind k) {
     switch (k) {
-        case MovementKind::adjustment: return "adjustment";
-        case MovementKind::reservation: return "reservation";
-        case MovementKind::release: return "release";
-        case MovementKind::sale: return "sale";
-        case MovementKind::restock: return "restock";
+        case MovementKind::adjustment:
+            return "adjustment";
+        case MovementKind::reservation:
+            return "reservation";
+        case MovementKind::release:
+            return "release";
+        case MovementKind::sale:
+            return "sale";
+        case MovementKind::restock:
+            return "restock";
     }
     return "adjustment";
 }
@@ -84,8 +93,7 @@ Status check_price(std::string_view field, const Money& price) {
 Status check_commission(int bps) {
     if (bps < 0 || bps > kCommissionBpsMax) {
         return fail(ErrorCode::invalid_request,
-                    fmt::format("commission_rate_bps must be between 0 and {}",
-                                kCommissionBpsMax));
+                    fmt::format("commission_rate_bps must be between 0 and {}", kCommissionBpsMax));
     }
     return {};
 }
@@ -136,8 +144,15 @@ Result<ProductCreated> decide_create_product(const Merchant& merchant, const Cre
     assert(sku_ids.size() == cmd.skus.size());
     if (auto s = validate(cmd); !s) return fail(s.error());
     ProductCreated out;
-    out.product = Product{product_id,     merchant.id,     cmd.title, cmd.description, cmd.media,
-                          ProductStatus::active, cmd.commission_rate_bps, now, now};
+    out.product = Product{product_id,
+                          merchant.id,
+                          cmd.title,
+                          cmd.description,
+                          cmd.media,
+                          ProductStatus::active,
+                          cmd.commission_rate_bps,
+                          now,
+                          now};
     for (std::size_t i = 0; i < cmd.skus.size(); ++i) {
         const auto& n = cmd.skus[i];
         if (auto s = check_shop_currency(fmt::format("skus[{}].price", i), merchant, n.price); !s) {
@@ -232,7 +247,8 @@ Result<StockMovement> decide_adjust_stock(const Sku& sku, const StockAdjustment&
         return fail(ErrorCode::invalid_request,
                     fmt::format("on_hand would be {}, above the limit of {}", after, kStockMax));
     }
-    return StockMovement{sku.id, MovementKind::adjustment, cmd.delta, 0, cmd.reason, "", actor, now};
+    return StockMovement{sku.id, MovementKind::adjustment, cmd.delta, 0, cmd.reason, "", actor,
+                         now};
 }
 
 }  // namespace redloop::engine

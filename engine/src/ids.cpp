@@ -25,11 +25,14 @@ Result<ActorId> ActorId::parse(std::string_view text) {
     if (is_valid_id(text, UserTag::kPrefix) || is_valid_id(text, MerchantTag::kPrefix)) {
         return ActorId(std::string(text));
     }
-    return fail(ErrorCode::invalid_request,
-                "not a valid actor id: expected a 'usr_' or 'mer_' id");
+    return fail(ErrorCode::invalid_request, "not a valid actor id: expected a 'usr_' or 'mer_' id");
 }
 
-bool ActorId::is_user() const { return has_prefix(value_, UserTag::kPrefix); }
-bool ActorId::is_merchant() const { return has_prefix(value_, MerchantTag::kPrefix); }
+bool ActorId::is_user() const {
+    return has_prefix(value_, UserTag::kPrefix);
+}
+bool ActorId::is_merchant() const {
+    return has_prefix(value_, MerchantTag::kPrefix);
+}
 
 }  // namespace redloop::engine

@@ -48,9 +48,9 @@ Status validate(const MerchantPatch& p) {
     }
     if (p.return_window_days &&
         (*p.return_window_days < 0 || *p.return_window_days > kReturnWindowDaysMax)) {
-        return fail(ErrorCode::invalid_request,
-                    fmt::format("return_window_days must be between 0 and {}",
-                                kReturnWindowDaysMax));
+        return fail(
+            ErrorCode::invalid_request,
+            fmt::format("return_window_days must be between 0 and {}", kReturnWindowDaysMax));
     }
     return {};
 }

@@ -41,9 +41,8 @@ Result<Money> checked(std::int64_t minor, const Currency& c) {
 }
 Status same_currency(const Money& a, const Money& b) {
     if (!(a.currency == b.currency)) {
-        return fail(ErrorCode::invalid_request,
-                    fmt::format("cannot mix currencies {} and {}", a.currency.code(),
-                                b.currency.code()));
+        return fail(ErrorCode::invalid_request, fmt::format("cannot mix currencies {} and {}",
+                                                            a.currency.code(), b.currency.code()));
     }
     return {};
 }

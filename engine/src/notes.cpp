@@ -14,16 +14,15 @@ Status validate(const CreateNote& cmd) {
     if (auto s = check_text("body", cmd.body, 0, kNoteBodyMax, Lines::multi); !s) return s;
     if (auto s = validate_media("media", cmd.media); !s) return s;
     if (cmd.skus.size() > kNoteSkusMax) {
-        return fail(ErrorCode::invalid_request,
-                    fmt::format("products has {} entries, at most {}", cmd.skus.size(),
-                                kNoteSkusMax));
+        return fail(ErrorCode::invalid_request, fmt::format("products has {} entries, at most {}",
+                                                            cmd.skus.size(), kNoteSkusMax));
     }
     std::set<SkuId> seen;
     for (std::size_t i = 0; i < cmd.skus.size(); ++i) {
         if (!seen.insert(cmd.skus[i]).second) {
-            return fail(ErrorCode::invalid_request,
-                        fmt::format("products[{}].sku_id {} is tagged twice", i,
-                                    cmd.skus[i].str()));
+            return fail(
+                ErrorCode::invalid_request,
+                fmt::format("products[{}].sku_id {} is tagged twice", i, cmd.skus[i].str()));
         }
     }
     return {};
@@ -37,8 +36,7 @@ Result<Note> decide_create_note(const ActorId& author, const CreateNote& cmd,
     for (std::size_t i = 0; i < tagged.size(); ++i) {
         if (!tagged[i]) {
             return fail(ErrorCode::invalid_request,
-                        fmt::format("products[{}].sku_id {} does not exist", i,
-                                    cmd.skus[i].str()));
+                        fmt::format("products[{}].sku_id {} does not exist", i, cmd.skus[i].str()));
         }
         if (tagged[i]->status != ProductStatus::active) {
             return fail(ErrorCode::invalid_request,
@@ -51,9 +49,12 @@ Result<Note> decide_create_note(const ActorId& author, const CreateNote& cmd,
 
 std::optional<std::string_view> to_string(Disclosure d) {
     switch (d) {
-        case Disclosure::none: return std::nullopt;
-        case Disclosure::brand: return "brand";
-        case Disclosure::affiliate: return "affiliate";
+        case Disclosure::none:
+            return std::nullopt;
+        case Disclosure::brand:
+            return "brand";
+        case Disclosure::affiliate:
+            return "affiliate";
     }
     return std::nullopt;
 }

@@ -17,9 +17,9 @@ Status check_text(std::string_view field, std::string_view value, std::size_t mi
     const std::size_t n = count_chars(value);
     if (n < min_chars) {
         return fail(ErrorCode::invalid_request,
-                    min_chars == 1 ? fmt::format("{} must not be empty", field)
-                                   : fmt::format("{} must have at least {} characters", field,
-                                                 min_chars));
+                    min_chars == 1
+                        ? fmt::format("{} must not be empty", field)
+                        : fmt::format("{} must have at least {} characters", field, min_chars));
     }
     if (n > max_chars) {
         return fail(ErrorCode::invalid_request,

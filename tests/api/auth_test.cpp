@@ -62,13 +62,15 @@ const long kFuture = static_cast<long>(kNow.unix_seconds() + 600);
 }  // namespace
 
 TEST_CASE("a minted token verifies with its role and sub") {
-    auto t = mint_token(Principal{*engine::ActorId::parse("mer_tea"), Role::merchant}, kSecret, kNow, 60);
+    auto t = mint_token(Principal{*engine::ActorId::parse("mer_tea"), Role::merchant}, kSecret,
+                        kNow, 60);
     REQUIRE(t);
     auto p = verify(*t);
     REQUIRE(p);
     CHECK(p->sub.str() == "mer_tea");
     CHECK(p->role == Role::merchant);
-    auto admin = mint_token(Principal{*engine::ActorId::parse("usr_ops"), Role::admin}, kSecret, kNow, 60);
+    auto admin =
+        mint_token(Principal{*engine::ActorId::parse("usr_ops"), Role::admin}, kSecret, kNow, 60);
     REQUIRE(admin);
     CHECK(verify(*admin)->role == Role::admin);
 }
@@ -76,8 +78,8 @@ TEST_CASE("a minted token verifies with its role and sub") {
 TEST_CASE("tokens that must be refused") {
     SUBCASE("alg none") {
         const auto header = b64url(R"({"alg":"none","typ":"JWT"})");
-        const auto payload = b64url(
-            R"({"sub":"mer_tea","role":"merchant","exp":)" + std::to_string(kFuture) + "}");
+        const auto payload =
+            b64url(R"({"sub":"mer_tea","role":"merchant","exp":)" + std::to_string(kFuture) + "}");
         check_rejected(header + "." + payload + ".");
     }
     SUBCASE("HS384 and HS512 with the right secret") {
@@ -109,16 +111,18 @@ TEST_CASE("tokens that must be refused") {
         CHECK_FALSE(no_scheme);
     }
     SUBCASE("a valid signature over a tampered payload") {
-        auto t = *mint_token(Principal{*engine::ActorId::parse("usr_lin"), Role::user}, kSecret, kNow, 60);
+        auto t = *mint_token(Principal{*engine::ActorId::parse("usr_lin"), Role::user}, kSecret,
+                             kNow, 60);
         const auto first = t.find('.');
         const auto second = t.find('.', first + 1);
-        const auto forged = b64url(R"({"sub":"usr_lin","role":"admin","exp":)" +
-                                   std::to_string(kFuture) + "}");
+        const auto forged =
+            b64url(R"({"sub":"usr_lin","role":"admin","exp":)" + std::to_string(kFuture) + "}");
         check_rejected(t.substr(0, first + 1) + forged + t.substr(second));
     }
 }
 
 TEST_CASE("minting refuses a sub that does not fit the role") {
-    auto t = mint_token(Principal{*engine::ActorId::parse("usr_lin"), Role::merchant}, kSecret, kNow, 60);
+    auto t = mint_token(Principal{*engine::ActorId::parse("usr_lin"), Role::merchant}, kSecret,
+                        kNow, 60);
     CHECK_FALSE(t);
 }

@@ -46,26 +46,40 @@ TEST_CASE("a product body decodes into a command") {
 }
 
 TEST_CASE("product decoding errors name the field") {
-    const std::string sku = R"("skus":[{"title":"a","price":{"amount":1,"currency":"CNY"},"stock":1}])";
+    const std::string sku =
+        R"("skus":[{"title":"a","price":{"amount":1,"currency":"CNY"},"stock":1}])";
     CHECK(product_error(R"({"title":"T",)" + sku + R"(,"merchant_id":"mer_x"})") ==
           "merchant_id: unknown field");
     CHECK(product_error(R"({)" + sku + "}") == "title: is required");
     CHECK(product_error(R"({"title":5,)" + sku + "}") == "title: expected a string");
-    CHECK(product_error(R"({"title":"T","skus":[{"title":"a","price":{"amount":1.5,"currency":"CNY"},"stock":1}]})") ==
-          "skus[0].price.amount: expected an integer");
-    CHECK(product_error(R"({"title":"T","skus":[{"title":"a","price":{"amount":"1","currency":"CNY"},"stock":1}]})") ==
-          "skus[0].price.amount: expected an integer");
-    CHECK(product_error(R"({"title":"T","skus":[{"title":"a","price":{"amount":1,"currency":"XYZ"},"stock":1}]})")
-              .starts_with("skus[0].price.currency: unsupported currency"));
-    CHECK(product_error(R"({"title":"T","skus":[{"title":"a","price":{"amount":1,"currency":"CNY","fx":1},"stock":1}]})") ==
-          "skus[0].price.fx: unknown field");
-    CHECK(product_error(R"({"title":"T","skus":[{"title":"a","price":{"amount":1,"currency":"CNY"},"stock":-1}]})") ==
-          "skus[0].stock: must be between 0 and 10000000");
-    CHECK(product_error(R"({"title":"T","skus":[{"title":"a","price":{"amount":1,"currency":"CNY"},"stock":18446744073709551615}]})") ==
-          "skus[0].stock: must be between 0 and 10000000");
+    CHECK(
+        product_error(
+            R"({"title":"T","skus":[{"title":"a","price":{"amount":1.5,"currency":"CNY"},"stock":1}]})") ==
+        "skus[0].price.amount: expected an integer");
+    CHECK(
+        product_error(
+            R"({"title":"T","skus":[{"title":"a","price":{"amount":"1","currency":"CNY"},"stock":1}]})") ==
+        "skus[0].price.amount: expected an integer");
+    CHECK(
+        product_error(
+            R"({"title":"T","skus":[{"title":"a","price":{"amount":1,"currency":"XYZ"},"stock":1}]})")
+            .starts_with("skus[0].price.currency: unsupported currency"));
+    CHECK(
+        product_error(
+            R"({"title":"T","skus":[{"title":"a","price":{"amount":1,"currency":"CNY","fx":1},"stock":1}]})") ==
+        "skus[0].price.fx: unknown field");
+    CHECK(
+        product_error(
+            R"({"title":"T","skus":[{"title":"a","price":{"amount":1,"currency":"CNY"},"stock":-1}]})") ==
+        "skus[0].stock: must be between 0 and 10000000");
+    CHECK(
+        product_error(
+            R"({"title":"T","skus":[{"title":"a","price":{"amount":1,"currency":"CNY"},"stock":18446744073709551615}]})") ==
+        "skus[0].stock: must be between 0 and 10000000");
     CHECK(product_error(R"({"title":"T","skus":[]})") == "skus must have 1 to 100 entries");
     CHECK(product_error(R"({"title":"T","skus":{}})") == "skus: expected an array");
-    CHECK(product_error(R"({"title":"T",)" + sku + R"(,"media":[{"type":"gif","url":"https://x.example/a"}]})") ==
+    CHECK(product_error(R"({"title":"T",)" + sku +
+                        R"(,"media":[{"type":"gif","url":"https://x.example/a"}]})") ==
           "media[0].type: must be \"image\" or \"video\"");
     CHECK(product_error(R"({"title":"T",)" + sku + R"(,"media":["https://x"]})") ==
           "media[0]: expected an object");
@@ -85,7 +99,8 @@ TEST_CASE("merchant patch: null clears free shipping, absence keeps it") {
 }
 
 TEST_CASE("note and stock decoding") {
-    auto note = decode_create_note(body(R"({"title":"N","body":"b","media":[],"products":[{"sku_id":"sku_a"}]})"));
+    auto note = decode_create_note(
+        body(R"({"title":"N","body":"b","media":[],"products":[{"sku_id":"sku_a"}]})"));
     REQUIRE(note);
     CHECK(note->skus.at(0).str() == "sku_a");
     auto bad_id = decode_create_note(body(R"({"title":"N","products":[{"sku_id":"prd_a"}]})"));
@@ -99,13 +114,20 @@ TEST_CASE("note and stock decoding") {
 TEST_CASE("every error code maps to the contract's status") {
     using engine::ErrorCode;
     const std::pair<ErrorCode, int> table[] = {
-        {ErrorCode::invalid_request, 400},        {ErrorCode::unauthenticated, 401},
-        {ErrorCode::payment_declined, 402},       {ErrorCode::forbidden, 403},
-        {ErrorCode::not_found, 404},              {ErrorCode::method_not_allowed, 405},
-        {ErrorCode::conflict, 409},               {ErrorCode::out_of_stock, 409},
-        {ErrorCode::invalid_transition, 409},     {ErrorCode::payload_too_large, 413},
-        {ErrorCode::unsupported_media_type, 415}, {ErrorCode::idempotency_key_reused, 422},
-        {ErrorCode::rate_limited, 429},           {ErrorCode::internal, 500},
+        {ErrorCode::invalid_request, 400},
+        {ErrorCode::unauthenticated, 401},
+        {ErrorCode::payment_declined, 402},
+        {ErrorCode::forbidden, 403},
+        {ErrorCode::not_found, 404},
+        {ErrorCode::method_not_allowed, 405},
+        {ErrorCode::conflict, 409},
+        {ErrorCode::out_of_stock, 409},
+        {ErrorCode::invalid_transition, 409},
+        {ErrorCode::payload_too_large, 413},
+        {ErrorCode::unsupported_media_type, 415},
+        {ErrorCode::idempotency_key_reused, 422},
+        {ErrorCode::rate_limited, 429},
+        {ErrorCode::internal, 500},
     };
     for (const auto& [code, status] : table) {
         CAPTURE(engine::to_string(code));
@@ -118,9 +140,11 @@ TEST_CASE("every error code maps to the contract's status") {
         CHECK(v.at("status").as_int64() == status);
         CHECK(v.contains("type"));
         CHECK(v.contains("title"));
-        CHECK(v.at("detail").as_string() == (code == engine::ErrorCode::internal ? v.at("detail").as_string() : "why"));
+        CHECK(v.at("detail").as_string() ==
+              (code == engine::ErrorCode::internal ? v.at("detail").as_string() : "why"));
     }
     // An internal error's detail is not shown to clients.
-    const auto internal = problem_response(engine::Error{engine::ErrorCode::internal, "db path /secret"}, "r");
+    const auto internal =
+        problem_response(engine::Error{engine::ErrorCode::internal, "db path /secret"}, "r");
     CHECK(internal.body.find("/secret") == std::string::npos);
 }

@@ -8,7 +8,9 @@ using redloop::test::DbFixture;
 
 namespace {
 const Timestamp kNow{1'800'000'000'000};
-Money cny(std::int64_t minor) { return Money{minor, Currency::cny()}; }
+Money cny(std::int64_t minor) {
+    return Money{minor, Currency::cny()};
+}
 
 ProductCreated make_tea(const Merchant& m) {
     CreateProduct c;
@@ -29,14 +31,12 @@ void check_invariants(DbFixture& f, const SkuId& id) {
         auto sku = db::find_sku(tx, id);
         REQUIRE(sku);
         const auto ledger = db::ledger_of_sku(tx, id);
-        const auto on_hand = std::accumulate(ledger.begin(), ledger.end(), std::int64_t{0},
-                                             [](std::int64_t a, const StockMovement& m) {
-                                                 return a + m.on_hand_delta;
-                                             });
-        const auto reserved = std::accumulate(ledger.begin(), ledger.end(), std::int64_t{0},
-                                              [](std::int64_t a, const StockMovement& m) {
-                                                  return a + m.reserved_delta;
-                                              });
+        const auto on_hand = std::accumulate(
+            ledger.begin(), ledger.end(), std::int64_t{0},
+            [](std::int64_t a, const StockMovement& m) { return a + m.on_hand_delta; });
+        const auto reserved = std::accumulate(
+            ledger.begin(), ledger.end(), std::int64_t{0},
+            [](std::int64_t a, const StockMovement& m) { return a + m.reserved_delta; });
         CHECK(sku->available() >= 0);
         CHECK(sku->on_hand == on_hand);
         CHECK(sku->reserved == reserved);
@@ -125,13 +125,13 @@ TEST_CASE("stock movements are guarded and ledgered") {
                 tx, StockMovement{id, kind, on_hand, reserved, "test", "ord_1", actor, kNow});
         });
     };
-    CHECK(move(MovementKind::reservation, 0, 8));   // 10 on hand, 8 reserved
+    CHECK(move(MovementKind::reservation, 0, 8));  // 10 on hand, 8 reserved
     check_invariants(f, id);
     CHECK_FALSE(move(MovementKind::reservation, 0, 3));  // only 2 available
     CHECK_FALSE(move(MovementKind::adjustment, -3, 0));  // would leave 7 < 8 reserved
     CHECK(move(MovementKind::adjustment, -2, 0));
     CHECK(move(MovementKind::sale, -8, -8));
-    CHECK_FALSE(move(MovementKind::release, 0, -1));     // nothing reserved any more
+    CHECK_FALSE(move(MovementKind::release, 0, -1));  // nothing reserved any more
     check_invariants(f, id);
     auto sku = f.write([&](db::Tx& tx) { return db::find_sku(tx, id); });
     CHECK(sku->on_hand == 0);

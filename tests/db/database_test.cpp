@@ -48,9 +48,8 @@ TEST_CASE("a failed transaction leaves nothing behind") {
     });
     REQUIRE_FALSE(failed);
     CHECK(failed.error().code == engine::ErrorCode::conflict);
-    auto found = f.db->read([&](db::Tx& tx) -> engine::Result<bool> {
-        return db::find_merchant(tx, id).has_value();
-    });
+    auto found = f.db->read(
+        [&](db::Tx& tx) -> engine::Result<bool> { return db::find_merchant(tx, id).has_value(); });
     CHECK_FALSE(*found);
 }
 
@@ -105,7 +104,8 @@ TEST_CASE("idempotency keys are stored per caller and purged by age") {
     CHECK(found->body == "{\"a\":1}");
     CHECK(found->request_hash == "h1");
     CHECK_FALSE(f.write([](db::Tx& tx) { return db::find_idempotent(tx, "usr_c", "k1"); }));
-    CHECK(f.write([](db::Tx& tx) { return db::purge_idempotency(tx, engine::Timestamp{2000}); }) == 1);
+    CHECK(f.write([](db::Tx& tx) { return db::purge_idempotency(tx, engine::Timestamp{2000}); }) ==
+          1);
     CHECK_FALSE(f.write([](db::Tx& tx) { return db::find_idempotent(tx, "usr_a", "k1"); }));
     CHECK(f.write([](db::Tx& tx) { return db::find_idempotent(tx, "usr_b", "k1"); }));
 }

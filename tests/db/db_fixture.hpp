@@ -2,12 +2,12 @@
 // A fresh, migrated SQLite database in a temporary file for each test.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <unistd.h>
 
 #include "redloop/db/database.hpp"
 #include "redloop/db/repos.hpp"
@@ -17,9 +17,11 @@ namespace redloop::test {
 inline std::string fresh_db_path() {
     static std::atomic<int> counter{0};
     const char* base = std::getenv("REDLOOP_TEST_TMP");
-    std::filesystem::path dir = base ? base : std::filesystem::temp_directory_path() / "redloop-tests";
+    std::filesystem::path dir =
+        base ? base : std::filesystem::temp_directory_path() / "redloop-tests";
     std::filesystem::create_directories(dir);
-    auto path = dir / ("db-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".db");
+    auto path =
+        dir / ("db-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".db");
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
     return path.string();
 }
@@ -43,9 +45,10 @@ struct DbFixture {
     // Runs fn in a write transaction and requires success.
     template <typename F>
     auto write(F&& fn) {
-        auto r = db->write([&](db::Tx& tx) -> engine::Result<decltype(fn(std::declval<db::Tx&>()))> {
-            return fn(tx);
-        });
+        auto r =
+            db->write([&](db::Tx& tx) -> engine::Result<decltype(fn(std::declval<db::Tx&>()))> {
+                return fn(tx);
+            });
         REQUIRE_MESSAGE(r, (r ? "" : r.error().detail));
         return std::move(*r);
     }

@@ -26,9 +26,13 @@ struct Catalog : DbFixture {
         });
     }
     Note add_note(int i, std::vector<SkuId> skus) {
-        Note n{*NoteId::parse("nte_" + std::to_string(i)), *ActorId::parse("usr_lin"),
-               "note " + std::to_string(i), "body", {Media{MediaType::image, "https://x.example/a.jpg"}},
-               std::move(skus), Timestamp{kNow.unix_ms + i}};
+        Note n{*NoteId::parse("nte_" + std::to_string(i)),
+               *ActorId::parse("usr_lin"),
+               "note " + std::to_string(i),
+               "body",
+               {Media{MediaType::image, "https://x.example/a.jpg"}},
+               std::move(skus),
+               Timestamp{kNow.unix_ms + i}};
         write([&](db::Tx& tx) {
             db::insert_note(tx, n);
             return 0;
@@ -59,7 +63,8 @@ TEST_CASE("a note round-trips with media and tags") {
 TEST_CASE("notes by sku page newest first without gaps or repeats") {
     Catalog f;
     const auto sku = *SkuId::parse("sku_s");
-    for (int i = 1; i <= 7; ++i) f.add_note(i, i == 4 ? std::vector<SkuId>{} : std::vector<SkuId>{sku});
+    for (int i = 1; i <= 7; ++i)
+        f.add_note(i, i == 4 ? std::vector<SkuId>{} : std::vector<SkuId>{sku});
     std::vector<std::string> seen;
     std::optional<std::int64_t> before;
     int pages = 0;

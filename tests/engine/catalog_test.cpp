@@ -6,8 +6,12 @@ using namespace redloop::engine;
 
 namespace {
 const Timestamp kNow{1'800'000'000'000};
-Money cny(std::int64_t minor) { return Money{minor, Currency::cny()}; }
-Merchant shop() { return new_merchant(*MerchantId::parse("mer_tea"), kNow); }
+Money cny(std::int64_t minor) {
+    return Money{minor, Currency::cny()};
+}
+Merchant shop() {
+    return new_merchant(*MerchantId::parse("mer_tea"), kNow);
+}
 
 CreateProduct tea() {
     CreateProduct c;
@@ -18,7 +22,9 @@ CreateProduct tea() {
     c.commission_rate_bps = 500;
     return c;
 }
-std::vector<SkuId> two_ids() { return {*SkuId::parse("sku_a"), *SkuId::parse("sku_b")}; }
+std::vector<SkuId> two_ids() {
+    return {*SkuId::parse("sku_a"), *SkuId::parse("sku_b")};
+}
 }  // namespace
 
 TEST_CASE("creating a product makes its SKUs and records initial stock in the ledger") {
@@ -44,16 +50,23 @@ TEST_CASE("product validation rejects each bad field") {
     };
     const Case cases[] = {
         {"empty title", [](CreateProduct& c) { c.title = ""; }, "title must not be empty"},
-        {"long title", [](CreateProduct& c) { c.title = std::string(201, 'x'); }, "title is too long"},
+        {"long title", [](CreateProduct& c) { c.title = std::string(201, 'x'); },
+         "title is too long"},
         {"no skus", [](CreateProduct& c) { c.skus.clear(); }, "skus must have 1 to 100"},
-        {"negative price", [](CreateProduct& c) { c.skus[0].price = cny(-1); }, "skus[0].price.amount"},
-        {"absurd price", [](CreateProduct& c) { c.skus[0].price = cny(kPriceMinorMax + 1); }, "skus[0].price.amount"},
+        {"negative price", [](CreateProduct& c) { c.skus[0].price = cny(-1); },
+         "skus[0].price.amount"},
+        {"absurd price", [](CreateProduct& c) { c.skus[0].price = cny(kPriceMinorMax + 1); },
+         "skus[0].price.amount"},
         {"negative stock", [](CreateProduct& c) { c.skus[1].stock = -1; }, "skus[1].stock"},
-        {"absurd stock", [](CreateProduct& c) { c.skus[1].stock = kStockMax + 1; }, "skus[1].stock"},
+        {"absurd stock", [](CreateProduct& c) { c.skus[1].stock = kStockMax + 1; },
+         "skus[1].stock"},
         {"duplicate sku title", [](CreateProduct& c) { c.skus[1].title = "50 g"; }, "repeats"},
-        {"commission", [](CreateProduct& c) { c.commission_rate_bps = 8001; }, "commission_rate_bps"},
-        {"media url", [](CreateProduct& c) { c.media[0].url = "file:///etc/passwd"; }, "media[0].url"},
-        {"too much media", [](CreateProduct& c) { c.media.resize(21, c.media[0]); }, "media has 21"},
+        {"commission", [](CreateProduct& c) { c.commission_rate_bps = 8001; },
+         "commission_rate_bps"},
+        {"media url", [](CreateProduct& c) { c.media[0].url = "file:///etc/passwd"; },
+         "media[0].url"},
+        {"too much media", [](CreateProduct& c) { c.media.resize(21, c.media[0]); },
+         "media has 21"},
     };
     for (const auto& tc : cases) {
         CAPTURE(tc.name);
@@ -71,11 +84,13 @@ TEST_CASE("prices must be in the shop's currency") {
     cmd.skus[1].price = Money{100, *Currency::parse("USD")};
     auto out = decide_create_product(shop(), cmd, *ProductId::parse("prd_l"), two_ids(), kNow);
     REQUIRE_FALSE(out);
-    CHECK(out.error().detail == "skus[1].price.currency USD does not match the shop's currency CNY");
+    CHECK(out.error().detail ==
+          "skus[1].price.currency USD does not match the shop's currency CNY");
 }
 
 TEST_CASE("product and sku patches") {
-    auto created = decide_create_product(shop(), tea(), *ProductId::parse("prd_l"), two_ids(), kNow);
+    auto created =
+        decide_create_product(shop(), tea(), *ProductId::parse("prd_l"), two_ids(), kNow);
     REQUIRE(created);
     ProductPatch pp;
     pp.status = ProductStatus::archived;

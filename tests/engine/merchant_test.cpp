@@ -6,7 +6,9 @@ using namespace redloop::engine;
 
 namespace {
 const Timestamp kNow{1'800'000'000'000};
-Money cny(std::int64_t minor) { return Money{minor, Currency::cny()}; }
+Money cny(std::int64_t minor) {
+    return Money{minor, Currency::cny()};
+}
 }  // namespace
 
 TEST_CASE("a new merchant has no shipping fee and a 7-day return window") {

@@ -31,7 +31,7 @@ struct Migration {
 const std::vector<Migration>& builtin_migrations();
 
 class Database {
-public:
+  public:
     static engine::Result<std::unique_ptr<Database>> open(const DatabaseOptions& options);
     ~Database();
     Database(const Database&) = delete;
@@ -59,7 +59,7 @@ public:
         return run_typed(true, std::forward<F>(fn));
     }
 
-private:
+  private:
     struct Impl;
     explicit Database(std::unique_ptr<Impl> impl);
     engine::Status run(bool write, const std::function<engine::Status(Tx&)>& fn);

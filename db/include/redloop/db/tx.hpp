@@ -10,12 +10,12 @@ namespace redloop::db {
 enum class Dialect { sqlite, postgresql };
 
 class Tx {
-public:
+  public:
     Tx(soci::session& sql, Dialect dialect) : sql_(sql), dialect_(dialect) {}
     soci::session& sql() { return sql_; }
     Dialect dialect() const { return dialect_; }
 
-private:
+  private:
     soci::session& sql_;
     Dialect dialect_;
 };

@@ -18,7 +18,7 @@ inline constexpr std::size_t kDescriptionMax = 10'000;
 inline constexpr std::size_t kMediaMax = 20;
 inline constexpr std::size_t kSkusPerProductMax = 100;
 inline constexpr std::size_t kReasonMax = 200;
-inline constexpr std::int64_t kStockMax = 10'000'000;   // units on hand of one SKU
+inline constexpr std::int64_t kStockMax = 10'000'000;        // units on hand of one SKU
 inline constexpr std::int64_t kPriceMinorMax = 100'000'000;  // 1 000 000.00 CNY per unit
 inline constexpr int kCommissionBpsMax = 8000;
 

@@ -33,6 +33,8 @@ struct Error {
     friend bool operator==(const Error&, const Error&) = default;
 };
 
-inline Error make_error(ErrorCode code, std::string detail) { return Error{code, std::move(detail)}; }
+inline Error make_error(ErrorCode code, std::string detail) {
+    return Error{code, std::move(detail)};
+}
 
 }  // namespace redloop::engine

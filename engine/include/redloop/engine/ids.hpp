@@ -18,7 +18,7 @@ bool is_valid_id(std::string_view text, std::string_view prefix);
 
 template <typename Tag>
 class Id {
-public:
+  public:
     static constexpr std::string_view prefix() { return Tag::kPrefix; }
 
     static Result<Id> parse(std::string_view text) {
@@ -39,7 +39,7 @@ public:
     friend auto operator<=>(const Id&, const Id&) = default;
     friend bool operator==(const Id&, const Id&) = default;
 
-private:
+  private:
     explicit Id(std::string v) : value_(std::move(v)) {}
     std::string value_;
 };
@@ -70,7 +70,7 @@ using EventId = Id<EventTag>;
 
 // Who acts: a user or a merchant id (the JWT `sub`). Authors of notes are actors too.
 class ActorId {
-public:
+  public:
     static Result<ActorId> parse(std::string_view text);
     static ActorId of(const UserId& u) { return ActorId(u.str()); }
     static ActorId of(const MerchantId& m) { return ActorId(m.str()); }
@@ -84,7 +84,7 @@ public:
     friend auto operator<=>(const ActorId&, const ActorId&) = default;
     friend bool operator==(const ActorId&, const ActorId&) = default;
 
-private:
+  private:
     explicit ActorId(std::string v) : value_(std::move(v)) {}
     std::string value_;
 };

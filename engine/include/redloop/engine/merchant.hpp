@@ -16,7 +16,7 @@ struct Merchant {
     MerchantId id;
     std::string name;
     Currency currency = Currency::cny();
-    Money shipping_fee;                     // flat fee per order, in `currency`
+    Money shipping_fee;                       // flat fee per order, in `currency`
     std::optional<Money> free_shipping_over;  // subtotal from which shipping is free
     int return_window_days = kReturnWindowDaysDefault;
     Timestamp created_at;

@@ -11,7 +11,7 @@ namespace redloop::engine {
 
 // An ISO 4217 code that the engine knows, with its number of minor-unit digits.
 class Currency {
-public:
+  public:
     // Parses an upper-case ISO 4217 code among the supported ones.
     static Result<Currency> parse(std::string_view code);
     static Currency cny() { return Currency("CNY", 2); }
@@ -21,7 +21,7 @@ public:
 
     friend bool operator==(const Currency& a, const Currency& b) { return a.code_ == b.code_; }
 
-private:
+  private:
     Currency(std::string_view code, int digits);
     std::array<char, 3> code_{};
     int minor_digits_ = 2;

@@ -16,11 +16,13 @@ struct Unexpected {
 inline Unexpected fail(ErrorCode code, std::string detail) {
     return Unexpected{Error{code, std::move(detail)}};
 }
-inline Unexpected fail(Error error) { return Unexpected{std::move(error)}; }
+inline Unexpected fail(Error error) {
+    return Unexpected{std::move(error)};
+}
 
 template <typename T>
 class [[nodiscard]] Result {
-public:
+  public:
     Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
     Result(Unexpected u) : state_(std::in_place_index<1>, std::move(u.error)) {}  // NOLINT
 
@@ -49,13 +51,13 @@ public:
         return std::get<1>(state_);
     }
 
-private:
+  private:
     std::variant<T, Error> state_;
 };
 
 template <>
 class [[nodiscard]] Result<void> {
-public:
+  public:
     Result() = default;
     Result(Unexpected u) : error_(std::move(u.error)), ok_(false) {}  // NOLINT: implicit
 
@@ -66,7 +68,7 @@ public:
         return error_;
     }
 
-private:
+  private:
     Error error_;
     bool ok_ = true;
 };

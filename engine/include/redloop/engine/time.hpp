@@ -19,7 +19,9 @@ struct Timestamp {
     friend auto operator<=>(const Timestamp&, const Timestamp&) = default;
 };
 
-inline Timestamp operator+(Timestamp t, std::int64_t ms) { return Timestamp{t.unix_ms + ms}; }
+inline Timestamp operator+(Timestamp t, std::int64_t ms) {
+    return Timestamp{t.unix_ms + ms};
+}
 
 // RFC 3339 UTC with milliseconds: "2026-11-28T10:16:17.123Z".
 std::string to_rfc3339(Timestamp t);
