@@ -29,10 +29,15 @@ install_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# build PRESET: configure and build with CMakePresets.json.
+# build PRESET [TARGET...]: configure and build with CMakePresets.json (all targets by default).
 build() {
   local preset=$1
+  shift
   log "building ($preset)"
   cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset" -j "$(nproc)"
+  if [ "$#" -gt 0 ]; then
+    cmake --build --preset "$preset" -j "$(nproc)" --target "$@"
+  else
+    cmake --build --preset "$preset" -j "$(nproc)"
+  fi
 }
