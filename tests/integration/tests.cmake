@@ -1,1 +1,39 @@
-# Integration tests (filled in by tests/integration/*): see README in this folder.
+# Integration tests: the real `redloop` binary on a free loopback port, driven over HTTP.
+# Included from tests/CMakeLists.txt, so CMAKE_CURRENT_SOURCE_DIR is tests/ and
+# CMAKE_CURRENT_BINARY_DIR is <build>/tests.
+set(REDLOOP_IT_DIR ${CMAKE_CURRENT_LIST_DIR})
+
+add_executable(integration_tests
+  ${REDLOOP_IT_DIR}/http_client.cpp
+  ${REDLOOP_IT_DIR}/server_process.cpp
+  ${REDLOOP_IT_DIR}/support.cpp
+  ${REDLOOP_IT_DIR}/auth_test.cpp
+  ${REDLOOP_IT_DIR}/catalog_test.cpp
+  ${REDLOOP_IT_DIR}/cli_test.cpp
+  ${REDLOOP_IT_DIR}/http_test.cpp
+  ${REDLOOP_IT_DIR}/merchants_test.cpp
+  ${REDLOOP_IT_DIR}/notes_test.cpp)
+target_include_directories(integration_tests PRIVATE ${REDLOOP_IT_DIR})
+target_link_libraries(integration_tests PRIVATE
+  redloop_api redloop_doctest_main redloop_warnings SQLite::SQLite3 OpenSSL::Crypto)
+# The tests run the server binary: building them builds it.
+add_dependencies(integration_tests redloop)
+
+# One ctest test per doctest suite, so that `ctest -j2` runs suites (each with its own servers)
+# in parallel. A suite whose name matches no test case would pass silently: the FAIL regex
+# catches "test cases: 0".
+set(REDLOOP_IT_SUITES
+  integration_http
+  integration_auth
+  integration_merchants
+  integration_catalog
+  integration_notes
+  integration_cli)
+foreach(suite IN LISTS REDLOOP_IT_SUITES)
+  add_test(NAME ${suite} COMMAND integration_tests --test-suite=${suite})
+  set_tests_properties(${suite} PROPERTIES
+    ENVIRONMENT "REDLOOP_BIN=$<TARGET_FILE:redloop>;REDLOOP_FIXTURES=${PROJECT_SOURCE_DIR}/fixtures/demo;REDLOOP_TEST_TMP=${CMAKE_CURRENT_BINARY_DIR}/tmp"
+    TIMEOUT 120
+    FAIL_REGULAR_EXPRESSION "test cases:[ ]+0[ ]+\\|"
+    LABELS integration)
+endforeach()

@@ -1,0 +1,119 @@
+#pragma once
+// The real `redloop` process for integration tests: a fresh temporary directory and database,
+// `redloop serve --port 0` started with fork/exec, its port read from the "listening on" line,
+// and SIGTERM (then SIGKILL) when the test is done. Also runs the other subcommands to
+// completion (run_cli).
+//
+// Environment (set by ctest, see tests.cmake):
+//   REDLOOP_BIN       the redloop executable
+//   REDLOOP_FIXTURES  fixtures/demo
+//   REDLOOP_TEST_TMP  where temporary directories go (default: the system temp dir)
+//   REDLOOP_KEEP_TMP  if set, temporary directories are kept for inspection
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth.hpp"
+
+namespace redloop::it {
+
+// The secrets every test server runs with (at least 32 characters each).
+inline constexpr const char* kTestJwtSecret = "integration-test-jwt-secret-0123456789abcdef";
+inline constexpr const char* kTestWebhookSecret = "integration-test-webhook-secret-0123456789ab";
+
+std::string redloop_bin();
+std::string fixtures_dir();
+
+// A fresh directory under REDLOOP_TEST_TMP, unique per process and counter; removed when
+// destroyed (unless REDLOOP_KEEP_TMP is set).
+class TempDir {
+  public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::string& path() const { return path_; }
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+  private:
+    std::string path_;
+};
+
+struct CliResult {
+    int exit_code = -1;  // 128 + signal number when killed by a signal
+    std::string out;
+    std::string err;
+    bool timed_out = false;
+};
+
+// Environment changes for a child: a value sets the variable, nullopt removes it.
+using EnvChanges = std::map<std::string, std::optional<std::string>>;
+
+// Runs `redloop args...` to completion (killed after `timeout`). The child starts from this
+// process's environment without any REDLOOP_* variable, then `env` is applied.
+CliResult run_cli(const std::vector<std::string>& args, const EnvChanges& env = {},
+                  std::chrono::seconds timeout = std::chrono::seconds(60));
+
+// The environment of a server or CLI with the test secrets.
+EnvChanges secret_env();
+
+struct ServerOptions {
+    // The database file; empty: <fresh temp dir>/redloop.db.
+    std::string db_path;
+    int threads = 2;
+    std::vector<std::string> extra_args;
+    EnvChanges env = secret_env();
+};
+
+class ServerProcess {
+  public:
+    // Starts the server and waits (up to 15 s) for its "listening on" line; a test that can't
+    // get a server fails here with the server's log.
+    explicit ServerProcess(ServerOptions options = {});
+    ~ServerProcess();
+    ServerProcess(const ServerProcess&) = delete;
+    ServerProcess& operator=(const ServerProcess&) = delete;
+
+    unsigned short port() const { return port_; }
+    pid_t pid() const { return pid_; }
+    const std::string& secret() const { return secret_; }
+    const std::string& db_path() const { return db_path_; }
+    const std::string& log_path() const { return log_path_; }
+    // The server's stderr so far (the last `max_bytes`).
+    std::string log(std::size_t max_bytes = 8000) const;
+
+    // A bearer token signed with the server's secret (redloop::api::mint_token). A negative
+    // ttl gives an already-expired token.
+    std::string token(api::Role role, const std::string& sub,
+                      std::int64_t ttl_seconds = 3600) const;
+    // "Bearer <token>" for the Authorization header.
+    std::string bearer(api::Role role, const std::string& sub,
+                       std::int64_t ttl_seconds = 3600) const;
+
+    // Sends a signal without waiting.
+    void signal(int signo) const;
+    // True while the process has not exited (reaps it when it has).
+    bool running();
+    // Sends SIGTERM and waits up to `timeout` for the exit; returns the exit code (128 + signal
+    // when killed by one) or nullopt if it is still running after the timeout.
+    std::optional<int> terminate(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+    // Waits up to `timeout` for an exit already under way.
+    std::optional<int> wait_exit(std::chrono::milliseconds timeout);
+
+  private:
+    std::optional<TempDir> dir_;
+    std::string db_path_;
+    std::string log_path_;
+    std::string secret_;
+    pid_t pid_ = -1;
+    int stdout_fd_ = -1;
+    unsigned short port_ = 0;
+    std::optional<int> exit_code_;
+};
+
+}  // namespace redloop::it

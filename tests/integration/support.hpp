@@ -1,0 +1,101 @@
+#pragma once
+// Helpers shared by the integration test files: JSON access, problem+json assertions,
+// hand-built JWTs, a peek into the server's SQLite file, request bodies.
+#include <doctest/doctest.h>
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "http_client.hpp"
+#include "server_process.hpp"
+
+namespace redloop::it {
+
+namespace json = boost::json;
+
+// ---- JSON ----
+// Values at a JSON pointer ("/skus/0/price/amount"); throw (failing the test) when absent or
+// of another type.
+std::string jstr(const json::value& v, std::string_view pointer);
+std::int64_t jint(const json::value& v, std::string_view pointer);
+bool jbool(const json::value& v, std::string_view pointer);
+bool jnull(const json::value& v, std::string_view pointer);
+bool jhas(const json::value& v, std::string_view pointer);
+std::string to_json(const json::value& v);
+
+// ---- problem+json ----
+// True when the Content-Type is application/problem+json.
+bool is_problem_json(const HttpResponse& r);
+// The "code" field of a problem body, or "<not a problem body>".
+std::string problem_code(const HttpResponse& r);
+// All the fields RFC 9457 + the contract ask for, consistent with the status.
+bool problem_is_complete(const HttpResponse& r);
+
+// Every error: status, problem+json content type, code, and a complete body.
+#define CHECK_PROBLEM(resp, expected_status, expected_code)                   \
+    do {                                                                      \
+        const ::redloop::it::HttpResponse& problem_resp_ = (resp);            \
+        INFO("response: ", problem_resp_.status, " ", problem_resp_.body);    \
+        CHECK(problem_resp_.status == (expected_status));                     \
+        CHECK(::redloop::it::is_problem_json(problem_resp_));                 \
+        CHECK(::redloop::it::problem_code(problem_resp_) == (expected_code)); \
+        CHECK(::redloop::it::problem_is_complete(problem_resp_));             \
+    } while (false)
+
+// A successful JSON response with this status.
+#define REQUIRE_STATUS(resp, expected_status)                            \
+    do {                                                                 \
+        const ::redloop::it::HttpResponse& status_resp_ = (resp);        \
+        INFO("response: ", status_resp_.status, " ", status_resp_.body); \
+        REQUIRE(status_resp_.status == (expected_status));               \
+    } while (false)
+
+// ---- ids ----
+// A well-formed id no other test uses: prefix + "t" + pid + counter ("mer_t4711n3").
+std::string unique_id(const std::string& prefix);
+
+// ---- JWTs built by hand (base64url + HMAC from OpenSSL) ----
+std::string base64url(std::string_view bytes);
+// header.payload.signature with `alg` one of HS256, HS384, HS512 (signed with `secret`) or
+// "none" (empty signature). The header and payload are used as given.
+std::string hand_jwt(const std::string& header_json, const std::string& payload_json,
+                     const std::string& alg, const std::string& secret);
+std::int64_t unix_now();
+
+// ---- SQLite ----
+// Runs a query that returns one integer against the server's database file (read-only use;
+// the server keeps running). Params bind to ?1, ?2, ... as text.
+std::int64_t sqlite_int(const std::string& db_path, const std::string& sql,
+                        const std::vector<std::string>& params = {});
+
+// ---- time ----
+// Polls `pred` every 20 ms until it holds or `timeout` passes; returns the last result.
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
+
+// ---- catalog bodies ----
+struct SkuSpec {
+    std::string title;
+    std::int64_t amount = 1000;
+    std::int64_t stock = 10;
+    std::string currency = "CNY";
+};
+json::object product_json(const std::string& title, const std::vector<SkuSpec>& skus,
+                          int commission_rate_bps = 0);
+
+// Creates a product as `merchant` (a "Bearer ..." value) and returns its JSON; REQUIREs 201.
+json::value create_product(HttpClient& c, const std::string& merchant, const std::string& title,
+                           const std::vector<SkuSpec>& skus, int commission_rate_bps = 0);
+
+// Creates a note as `author` tagging the skus; returns the response (not checked).
+HttpResponse post_note(HttpClient& c, const std::string& author, const std::string& title,
+                       const std::vector<std::string>& sku_ids);
+
+// The value of a Prometheus sample line that starts with `series` ("name{labels}"), if any.
+std::optional<double> metric_value(const std::string& text, const std::string& series);
+
+}  // namespace redloop::it
