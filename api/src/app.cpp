@@ -182,6 +182,43 @@ engine::Status App::ensure_actor(const Principal& p, engine::Timestamp now) {
     return {};
 }
 
+namespace {
+
+// Errors that are the outcome of running the request (not of its input being malformed, and
+// not a passing failure worth retrying): stored under the Idempotency-Key like a success.
+bool is_final_outcome(ErrorCode code) {
+    switch (code) {
+        case ErrorCode::conflict:
+        case ErrorCode::out_of_stock:
+        case ErrorCode::invalid_transition:
+        case ErrorCode::not_found:
+        case ErrorCode::forbidden:
+        case ErrorCode::payment_declined:
+            return true;
+        case ErrorCode::invalid_request:
+        case ErrorCode::unauthenticated:
+        case ErrorCode::method_not_allowed:
+        case ErrorCode::idempotency_key_reused:
+        case ErrorCode::payload_too_large:
+        case ErrorCode::unsupported_media_type:
+        case ErrorCode::rate_limited:
+        case ErrorCode::internal:
+            return false;
+    }
+    return false;
+}
+
+Response replay_of(const db::StoredResponse& stored) {
+    Response r;
+    r.status = stored.status;
+    r.body = stored.body;
+    if (stored.status >= 400) r.content_type = "application/problem+json";
+    r.headers.emplace_back("Idempotent-Replayed", "true");
+    return r;
+}
+
+}  // namespace
+
 engine::Result<Response> App::write(Context& ctx,
                                     const std::function<engine::Result<Response>(db::Tx&)>& fn) {
     const Request& req = ctx.req;
@@ -189,24 +226,38 @@ engine::Result<Response> App::write(Context& ctx,
     if (auto s = check_idempotency_key(req.idempotency_key); !s) return fail(s.error());
     const std::string caller = ctx.principal ? ctx.principal->sub.str() : "anonymous";
     const std::string hash = sha256_hex(req.method + " " + req.path + "\n" + req.body);
-    return db_.write([&](db::Tx& tx) -> engine::Result<Response> {
-        if (auto stored = db::find_idempotent(tx, caller, req.idempotency_key)) {
-            if (stored->request_hash != hash) {
-                return fail(ErrorCode::idempotency_key_reused,
-                            "this Idempotency-Key was used with a different request; use a new "
-                            "key for a new request");
-            }
-            Response replay;
-            replay.status = stored->status;
-            replay.body = stored->body;
-            replay.headers.emplace_back("Idempotent-Replayed", "true");
-            return replay;
+    // Returns the stored response for the key, 422 for another body, or nullopt.
+    auto lookup = [&](db::Tx& tx) -> engine::Result<std::optional<Response>> {
+        auto stored = db::find_idempotent(tx, caller, req.idempotency_key);
+        if (!stored) return std::optional<Response>{};
+        if (stored->request_hash != hash) {
+            return fail(ErrorCode::idempotency_key_reused,
+                        "this Idempotency-Key was used with a different request; use a new key "
+                        "for a new request");
         }
+        return std::optional<Response>{replay_of(*stored)};
+    };
+    auto result = db_.write([&](db::Tx& tx) -> engine::Result<Response> {
+        auto seen = lookup(tx);
+        if (!seen) return fail(seen.error());
+        if (*seen) return std::move(**seen);
         auto r = fn(tx);
         if (!r) return r;
         db::store_idempotent(tx, caller, req.idempotency_key,
                              db::StoredResponse{hash, r->status, r->body}, ctx.now);
         return r;
+    });
+    if (result || !is_final_outcome(result.error().code)) return result;
+    // The request ran and was refused: its changes are rolled back, and the refusal is kept
+    // under the key so a retry gets the same answer (a new attempt needs a new key).
+    const Response refusal = problem_response(result.error(), req.request_id);
+    return db_.write([&](db::Tx& tx) -> engine::Result<Response> {
+        auto seen = lookup(tx);
+        if (!seen) return fail(seen.error());
+        if (*seen) return std::move(**seen);  // a concurrent retry stored its answer first
+        db::store_idempotent(tx, caller, req.idempotency_key,
+                             db::StoredResponse{hash, refusal.status, refusal.body}, ctx.now);
+        return refusal;
     });
 }
 

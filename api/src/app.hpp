@@ -73,7 +73,8 @@ class App {
 
     // Runs fn in a write transaction. For a POST with an Idempotency-Key, the first response
     // is stored with the key (per caller) and returned again for the same body; another body
-    // under the same key is 422. Only successful responses are stored.
+    // under the same key is 422. Refusals decided while running (409, 404, 402...) are stored
+    // too; malformed input (400) and internal errors are not, so those can be retried.
     engine::Result<Response> write(Context& ctx,
                                    const std::function<engine::Result<Response>(db::Tx&)>& fn);
 

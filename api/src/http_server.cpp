@@ -44,7 +44,7 @@ class Session : public std::enable_shared_from_this<Session> {
     void on_body(beast::error_code ec);
     void handle();
     void reject(engine::ErrorCode code, std::string detail);
-    void send(const Response& r, bool keep_alive);
+    void send(const Response& r, bool keep_alive, bool head = false);
     void on_write(beast::error_code ec, bool keep_alive);
     void drain_and_close();
     void drain();
@@ -231,6 +231,11 @@ void Session::on_header(beast::error_code ec) {
     if (ec == http::error::header_limit) {
         return reject(engine::ErrorCode::invalid_request, "request headers are too large");
     }
+    if (ec == http::error::body_limit) {  // a declared Content-Length over the limit
+        return reject(engine::ErrorCode::payload_too_large,
+                      fmt::format("request body is over the limit of {} bytes",
+                                  server_.options().body_limit));
+    }
     if (ec)
         return reject(engine::ErrorCode::invalid_request,
                       "malformed HTTP request: " + ec.message());
@@ -299,7 +304,8 @@ void Session::handle() {
         Response r = problem_response(engine::Error{engine::ErrorCode::invalid_request,
                                                     "the request target is not a valid path"},
                                       req.request_id);
-        return send(r, false);
+        r.headers.emplace_back("X-Request-Id", req.request_id);
+        return send(r, false, msg.method() == http::verb::head);
     }
     req.path = std::string(url->path());
     for (auto seg : url->segments()) req.segments.push_back(std::string(seg));
@@ -315,7 +321,7 @@ void Session::handle() {
     }
     Response r = server_.app().handle(req);
     r.headers.emplace_back("X-Request-Id", req.request_id);
-    send(r, keep_alive);
+    send(r, keep_alive, msg.method() == http::verb::head);
 }
 
 void Session::reject(engine::ErrorCode code, std::string detail) {
@@ -326,7 +332,7 @@ void Session::reject(engine::ErrorCode code, std::string detail) {
     send(r, false);
 }
 
-void Session::send(const Response& r, bool keep_alive) {
+void Session::send(const Response& r, bool keep_alive, bool head) {
     res_ = {};
     res_.version(11);
     res_.result(static_cast<unsigned>(r.status));
@@ -338,6 +344,8 @@ void Session::send(const Response& r, bool keep_alive) {
     res_.body() = r.body;
     res_.keep_alive(keep_alive);
     res_.prepare_payload();
+    if (head)
+        res_.body().clear();  // HEAD: the headers of a GET, Content-Length included, no content
     stream_.expires_after(server_.options().read_timeout);
     http::async_write(stream_, res_,
                       [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {

@@ -42,7 +42,8 @@ RouteMatch Router::match(std::string_view method, const std::vector<std::string>
             }
         }
         if (!ok) continue;
-        if (r.method == method) {
+        // HEAD is answered like GET (the server sends no content).
+        if (r.method == method || (method == "HEAD" && r.method == "GET")) {
             if (!out.route) {
                 out.route = &r;
                 out.params = std::move(params);

@@ -535,6 +535,31 @@ TEST_SUITE("integration_catalog") {
         CHECK(jint(c.get("/v1/skus/" + sku).json(), "/available") == 17);
     }
 
+    TEST_CASE("a refusal under an Idempotency-Key is replayed; a 400 is not stored") {
+        ServerProcess server;
+        HttpClient c(server.port());
+        const auto m = new_merchant(server);
+        const auto sku = jstr(create_product(c, m.auth, "Few", {{"Tin", 1000, 3}}), "/skus/0/id");
+        const auto adjust = "/v1/skus/" + sku + "/stock-adjustments";
+        const Headers key{{"Idempotency-Key", "take-5"}};
+        const auto refused = c.post(adjust, R"({"delta":-5,"reason":"breakage"})", m.auth, key);
+        CHECK_PROBLEM(refused, 409, "conflict");
+        // Enough stock arrives, but the key already has its answer: same status, same bytes.
+        REQUIRE_STATUS(c.post(adjust, R"({"delta":10,"reason":"delivery"})", m.auth), 200);
+        const auto again = c.post(adjust, R"({"delta":-5,"reason":"breakage"})", m.auth, key);
+        CHECK(again.status == 409);
+        CHECK(again.body == refused.body);
+        CHECK(again.header("idempotent-replayed") == "true");
+        CHECK(jint(c.get("/v1/skus/" + sku).json(), "/available") == 13);
+        // Malformed input is answered before anything runs and is not kept under the key.
+        const Headers key2{{"Idempotency-Key", "fix-me"}};
+        CHECK_PROBLEM(c.post(adjust, R"({"delta":"x","reason":"typo"})", m.auth, key2), 400,
+                      "invalid_request");
+        const auto fixed = c.post(adjust, R"({"delta":-1,"reason":"typo fixed"})", m.auth, key2);
+        REQUIRE_STATUS(fixed, 200);
+        CHECK(jint(fixed.json(), "/on_hand") == 12);
+    }
+
     TEST_CASE("concurrent requests with one Idempotency-Key create one product") {
         ServerProcess server;
         const auto m = new_merchant(server);
