@@ -59,6 +59,19 @@ App::App(db::Database& db, AppConfig config, Clock clock)
     add_merchant_routes(router_);
     add_catalog_routes(router_);
     add_note_routes(router_);
+    add_cart_routes(router_);
+    add_checkout_routes(router_);
+    add_order_routes(router_);
+}
+
+void App::count_checkout(const std::string& outcome) {
+    std::lock_guard lock(checkouts_mutex_);
+    ++checkouts_[outcome];
+}
+
+std::map<std::string, std::uint64_t> App::checkout_counts() {
+    std::lock_guard lock(checkouts_mutex_);
+    return checkouts_;
 }
 
 namespace {
@@ -278,6 +291,7 @@ void App::flush_views() {
 void App::run_maintenance() {
     flush_views();
     const auto now = clock_();
+    expire_due_checkouts(db_, now);
     if (now.unix_ms - last_purge_ms_ < 60'000) return;
     last_purge_ms_ = now.unix_ms;
     auto purged = db_.write([&](db::Tx& tx) -> engine::Result<std::int64_t> {

@@ -27,6 +27,7 @@ struct AppConfig {
     std::string jwt_secret;
     std::string webhook_secret;
     std::int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;
+    std::int64_t checkout_ttl_ms = 900LL * 1000;  // reservations of an unpaid checkout
 };
 
 using Clock = std::function<engine::Timestamp()>;
@@ -81,6 +82,9 @@ class App {
     // Upkeep run by the server about twice a second: batched note views, expired keys.
     void run_maintenance();
     void flush_views();
+    // Counts a checkout attempt by outcome ("created", "out_of_stock", ...) for /metrics.
+    void count_checkout(const std::string& outcome);
+    std::map<std::string, std::uint64_t> checkout_counts();
 
   private:
     engine::Result<Response> dispatch(Context& ctx, const Route& route);
@@ -95,12 +99,20 @@ class App {
     std::mutex known_mutex_;
     std::set<std::string> known_actors_;
     std::int64_t last_purge_ms_ = 0;
+    std::mutex checkouts_mutex_;
+    std::map<std::string, std::uint64_t> checkouts_;
 };
+
+// The expiry sweeper (handlers_checkout.cpp); returns how many checkouts expired.
+int expire_due_checkouts(db::Database& db, engine::Timestamp now);
 
 // Route registration, one function per area (handlers_*.cpp).
 void add_ops_routes(Router& r);
 void add_merchant_routes(Router& r);
 void add_catalog_routes(Router& r);
 void add_note_routes(Router& r);
+void add_cart_routes(Router& r);
+void add_checkout_routes(Router& r);
+void add_order_routes(Router& r);
 
 }  // namespace redloop::api

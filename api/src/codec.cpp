@@ -121,6 +121,56 @@ Result<CreateNote> decode_create_note(const json::value& body) {
     return finish(r, std::move(cmd));
 }
 
+Result<SetCartLine> decode_set_cart_line(const SkuId& sku, const json::value& body) {
+    JsonReader r(body);
+    SetCartLine cmd;
+    cmd.sku_id = sku;
+    cmd.quantity = r.integer("quantity", 0, kLineQuantityMax);
+    if (!r.is_null("note_id")) {
+        if (auto note = r.opt_string("note_id")) {
+            auto id = NoteId::parse(*note);
+            if (!id) {
+                r.reject("note_id", id.error().detail);
+            } else {
+                cmd.note_id = *id;
+            }
+        }
+    }
+    return finish(r, std::move(cmd));
+}
+
+Result<ShippingAddress> decode_checkout(const json::value& body) {
+    JsonReader r(body);
+    ShippingAddress a;
+    r.each_object_field("shipping_address", true, [&](JsonReader& addr) {
+        a.name = addr.string("name");
+        a.phone = addr.string("phone");
+        a.line1 = addr.string("line1");
+        a.city = addr.string("city");
+        a.postal_code = addr.string("postal_code");
+        a.country = addr.string("country");
+    });
+    if (auto s = r.finish(); !s) return fail(s.error());
+    if (auto s = validate("shipping_address", a); !s) return fail(s.error());
+    return a;
+}
+
+Result<Shipment> decode_shipment(const json::value& body) {
+    JsonReader r(body);
+    Shipment s;
+    s.carrier = r.string("carrier");
+    s.tracking_number = r.string("tracking_number");
+    return finish(r, std::move(s));
+}
+
+Status decode_empty(const std::string& raw_body) {
+    if (raw_body.empty()) return {};
+    auto v = parse_json_object(raw_body);
+    if (!v) return fail(v.error());
+    JsonReader r(*v);
+    return r.finish();
+}
+
 // ---------------------------------------------------------------- encoders
 
 json::value encode_money(const Money& m) {
@@ -211,6 +261,99 @@ json::value encode_note(const Note& n, const std::vector<TaggedListing>& listing
     }
     o["products"] = std::move(products);
     return o;
+}
+
+namespace {
+json::value optional_id(const std::optional<NoteId>& id) {
+    return id ? json::value(id->str()) : json::value(nullptr);
+}
+}  // namespace
+
+json::value encode_cart(const PricedCart& cart) {
+    json::array items;
+    for (const auto& l : cart.lines) {
+        json::object o;
+        o["sku_id"] = l.sku.id.str();
+        o["product_id"] = l.sku.product_id.str();
+        o["merchant_id"] = l.sku.merchant_id.str();
+        o["title"] = l.title;
+        o["sku_title"] = l.sku.title;
+        o["quantity"] = l.line.quantity;
+        o["note_id"] = optional_id(l.line.note_id);
+        o["unit_price"] = encode_money(l.sku.price);
+        o["line_total"] = encode_money(l.line_total);
+        o["available"] = l.sku.available();
+        o["purchasable"] = l.problem == LineProblem::none;
+        const auto problem = to_string(l.problem);
+        o["problem"] = problem ? json::value(*problem) : json::value(nullptr);
+        items.push_back(std::move(o));
+    }
+    return json::object{{"items", std::move(items)}, {"subtotal", encode_money(cart.subtotal)}};
+}
+
+json::value encode_order(const Order& o) {
+    json::object out;
+    out["id"] = o.id.str();
+    out["checkout_id"] = o.checkout_id.str();
+    out["user_id"] = o.user_id.str();
+    out["merchant_id"] = o.merchant_id.str();
+    out["status"] = to_string(o.status);
+    json::array lines;
+    for (const auto& l : o.lines) {
+        lines.push_back(json::object{{"sku_id", l.sku_id.str()},
+                                     {"title", l.title},
+                                     {"quantity", l.quantity},
+                                     {"unit_price", encode_money(l.unit_price)},
+                                     {"line_total", encode_money(l.line_total)},
+                                     {"note_id", optional_id(l.note_id)}});
+    }
+    out["lines"] = std::move(lines);
+    out["subtotal"] = encode_money(o.subtotal);
+    out["shipping_fee"] = encode_money(o.shipping_fee);
+    out["total"] = encode_money(o.total);
+    out["refunded_amount"] = encode_money(o.refunded);
+    if (o.address) {
+        out["shipping_address"] = json::object{{"name", o.address->name},
+                                               {"phone", o.address->phone},
+                                               {"line1", o.address->line1},
+                                               {"city", o.address->city},
+                                               {"postal_code", o.address->postal_code},
+                                               {"country", o.address->country}};
+    } else {
+        out["shipping_address"] = nullptr;
+    }
+    out["shipment"] = o.shipment ? json::value(json::object{{"carrier", o.shipment->carrier},
+                                                            {"tracking_number",
+                                                             o.shipment->tracking_number}})
+                                 : json::value(nullptr);
+    json::array history;
+    for (const auto& h : o.history) {
+        history.push_back(json::object{{"status", to_string(h.status)}, {"at", to_rfc3339(h.at)}});
+    }
+    out["history"] = std::move(history);
+    out["created_at"] = to_rfc3339(o.created_at);
+    out["updated_at"] = to_rfc3339(o.updated_at);
+    return out;
+}
+
+json::value encode_payment(const Payment& p) {
+    return json::object{{"id", p.id.str()},
+                        {"checkout_id", p.checkout_id.str()},
+                        {"status", to_string(p.status)},
+                        {"amount", encode_money(p.amount)},
+                        {"created_at", to_rfc3339(p.created_at)},
+                        {"updated_at", to_rfc3339(p.updated_at)}};
+}
+
+json::value encode_checkout(const Checkout& c, const std::vector<Order>& orders, const Payment& p) {
+    json::array os;
+    for (const auto& o : orders) os.push_back(encode_order(o));
+    return json::object{{"id", c.id.str()},
+                        {"status", to_string(c.status)},
+                        {"created_at", to_rfc3339(c.created_at)},
+                        {"expires_at", to_rfc3339(c.expires_at)},
+                        {"orders", std::move(os)},
+                        {"payment", encode_payment(p)}};
 }
 
 json::value encode_list(json::array data, const std::optional<std::string>& cursor) {

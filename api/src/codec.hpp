@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "redloop/engine/cart.hpp"
 #include "redloop/engine/catalog.hpp"
+#include "redloop/engine/checkout.hpp"
 #include "redloop/engine/merchant.hpp"
 #include "redloop/engine/notes.hpp"
 #include "redloop/engine/result.hpp"
@@ -21,6 +23,15 @@ engine::Result<engine::SkuPatch> decode_sku_patch(const boost::json::value& body
 engine::Result<engine::StockAdjustment> decode_stock_adjustment(const boost::json::value& body);
 engine::Result<engine::MerchantPatch> decode_merchant_patch(const boost::json::value& body);
 engine::Result<engine::CreateNote> decode_create_note(const boost::json::value& body);
+// PUT /v1/cart/items/{sku_id}: {quantity, note_id?}
+engine::Result<engine::SetCartLine> decode_set_cart_line(const engine::SkuId& sku,
+                                                         const boost::json::value& body);
+// POST /v1/checkouts: {shipping_address:{...}}
+engine::Result<engine::ShippingAddress> decode_checkout(const boost::json::value& body);
+// POST /v1/orders/{id}/ship: {carrier, tracking_number}
+engine::Result<engine::Shipment> decode_shipment(const boost::json::value& body);
+// An action with no parameters: the body may be absent or {}.
+engine::Status decode_empty(const std::string& raw_body);
 
 // ---- encoders ----
 boost::json::value encode_money(const engine::Money& m);
@@ -30,6 +41,11 @@ boost::json::value encode_product(const engine::Product& p, const std::vector<en
 boost::json::value encode_inventory(const engine::Sku& s);
 boost::json::value encode_note(const engine::Note& n,
                                const std::vector<engine::TaggedListing>& listings);
+boost::json::value encode_cart(const engine::PricedCart& cart);
+boost::json::value encode_order(const engine::Order& o);
+boost::json::value encode_payment(const engine::Payment& p);
+boost::json::value encode_checkout(const engine::Checkout& c, const std::vector<engine::Order>& orders,
+                                   const engine::Payment& p);
 // {"data": [...], "next_cursor": "..."|null}
 boost::json::value encode_list(boost::json::array data, const std::optional<std::string>& cursor);
 

@@ -1,7 +1,10 @@
 // /healthz, /readyz, /metrics.
 #include <boost/json.hpp>
 
+#include <fmt/format.h>
+
 #include "handler_util.hpp"
+#include "redloop/db/repos.hpp"
 
 namespace redloop::api {
 
@@ -22,7 +25,22 @@ void add_ops_routes(Router& r) {
     r.add("GET", "/metrics", [](Context& ctx) -> engine::Result<Response> {
         Response resp;
         resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        resp.body = ctx.app.metrics().render("");
+        std::string extra =
+            "# HELP redloop_checkouts_total Checkout attempts by outcome.\n"
+            "# TYPE redloop_checkouts_total counter\n";
+        for (const auto& [outcome, n] : ctx.app.checkout_counts()) {
+            extra += fmt::format("redloop_checkouts_total{{outcome=\"{}\"}} {}\n", outcome, n);
+        }
+        auto counts = ctx.app.db().read([](db::Tx& tx) -> engine::Result<std::vector<std::pair<std::string, std::int64_t>>> {
+            return db::order_counts_by_status(tx);
+        });
+        if (counts) {
+            extra += "# HELP redloop_orders Orders by status.\n# TYPE redloop_orders gauge\n";
+            for (const auto& [status, n] : *counts) {
+                extra += fmt::format("redloop_orders{{status=\"{}\"}} {}\n", status, n);
+            }
+        }
+        resp.body = ctx.app.metrics().render(extra);
         return resp;
     });
 }

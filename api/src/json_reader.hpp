@@ -50,6 +50,17 @@ class JsonReader {
         }
     }
 
+    // Calls fn(JsonReader& object) for an object-valued field.
+    template <typename F>
+    void each_object_field(std::string_view key, bool required, F&& fn) {
+        const boost::json::value* v = field(key, required);
+        if (!v || !ok()) return;
+        JsonReader sub(*v, child_path(key), error_);
+        if (!sub.expect_object()) return;
+        fn(sub);
+        sub.finish_fields();
+    }
+
     // Records an error at this reader's path (the first one wins).
     void reject(std::string_view key, std::string_view what);
     bool ok() const { return !error_->has_value(); }

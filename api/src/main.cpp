@@ -108,6 +108,10 @@ int main(int argc, char** argv) {
     serve->add_option("--db-pool", db_pool, "database connections (default threads + 2)")
         ->envname("REDLOOP_DB_POOL")
         ->check(CLI::Range(1, 256));
+    std::int64_t checkout_ttl_s = 900;
+    serve->add_option("--checkout-ttl", checkout_ttl_s, "seconds an unpaid checkout holds its stock")
+        ->envname("REDLOOP_CHECKOUT_TTL")->check(CLI::Range(std::int64_t{1}, std::int64_t{86400}))
+        ->capture_default_str();
     serve->add_flag("--dev", dev, "generate and print missing secrets (development only)")
         ->envname("REDLOOP_DEV");
 
@@ -190,6 +194,7 @@ int main(int argc, char** argv) {
 
     // serve
     api::AppConfig config;
+    config.checkout_ttl_ms = checkout_ttl_s * 1000;
     if (!load_secret("REDLOOP_JWT_SECRET", dev, config.jwt_secret)) return 2;
     if (!load_secret("REDLOOP_WEBHOOK_SECRET", dev, config.webhook_secret)) return 2;
     const std::size_t pool =

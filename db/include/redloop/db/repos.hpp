@@ -60,3 +60,55 @@ void store_idempotent(Tx& tx, const std::string& caller, const std::string& key,
 std::int64_t purge_idempotency(Tx& tx, engine::Timestamp cutoff);
 
 }  // namespace redloop::db
+
+#include "redloop/engine/cart.hpp"
+#include "redloop/engine/checkout.hpp"
+#include "redloop/engine/order.hpp"
+#include "redloop/engine/payment.hpp"
+
+namespace redloop::db {
+
+// ---- cart ----
+std::vector<engine::CartLine> cart_of(Tx& tx, const engine::UserId& user);
+void upsert_cart_line(Tx& tx, const engine::UserId& user, const engine::CartLine& line);
+bool delete_cart_line(Tx& tx, const engine::UserId& user, const engine::SkuId& sku);
+void clear_cart(Tx& tx, const engine::UserId& user);
+
+// ---- checkout ----
+// Writes the checkout, its orders, payment and reservations, reserving stock with guarded
+// updates. Returns the SKUs whose reservation failed (then the caller must roll back).
+std::vector<engine::SkuId> insert_checkout(Tx& tx, const engine::CheckoutPlan& plan);
+std::optional<engine::Checkout> find_checkout(Tx& tx, const engine::CheckoutId& id);
+// Moves the checkout from `from` to its new status; false when it was no longer `from`.
+bool update_checkout_status(Tx& tx, const engine::Checkout& checkout, engine::CheckoutStatus from);
+std::vector<engine::CheckoutId> due_checkouts(Tx& tx, engine::Timestamp now, int limit);
+
+// ---- payments ----
+std::optional<engine::Payment> find_payment(Tx& tx, const engine::PaymentId& id);
+void update_payment(Tx& tx, const engine::Payment& p);
+
+// ---- orders ----
+std::optional<engine::Order> find_order(Tx& tx, const engine::OrderId& id);
+std::vector<engine::Order> orders_of_checkout(Tx& tx, const engine::CheckoutId& id);
+// (status, count) for every status that has orders.
+std::vector<std::pair<std::string, std::int64_t>> order_counts_by_status(Tx& tx);
+struct OrderFilter {
+    std::optional<engine::UserId> user;
+    std::optional<engine::MerchantId> merchant;
+    std::optional<engine::OrderStatus> status;
+};
+Page<engine::Order> list_orders(Tx& tx, const OrderFilter& filter,
+                                std::optional<std::int64_t> before_seq, int limit);
+// Writes the order's status, shipment, refunded amount and the newest history entry, if the
+// stored status is still `from`. False (nothing written) when another writer moved it first.
+bool update_order(Tx& tx, const engine::Order& order, engine::OrderStatus from);
+
+// ---- reservations ----
+// Applies the release movements of an order and marks its held reservations released.
+// False when a reservation was no longer held (nothing is written then by the caller's rollback).
+bool release_reservations(Tx& tx, const engine::OrderId& order,
+                          const std::vector<engine::StockMovement>& releases);
+// SUM(quantity) of the SKU's held reservations (for invariant checks).
+std::int64_t held_quantity(Tx& tx, const engine::SkuId& sku);
+
+}  // namespace redloop::db

@@ -75,6 +75,8 @@ class ActorId {
     static ActorId of(const UserId& u) { return ActorId(u.str()); }
     static ActorId of(const MerchantId& m) { return ActorId(m.str()); }
     static ActorId trusted(std::string text) { return ActorId(std::move(text)); }
+    // The engine itself (the expiry sweeper), in ledgers and histories.
+    static ActorId system() { return ActorId("system"); }
 
     ActorId() = default;
     bool is_user() const;

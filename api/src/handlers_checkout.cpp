@@ -1,0 +1,166 @@
+// POST /v1/checkouts, GET /v1/checkouts/{id}, GET /v1/payments/{id}, and the expiry sweeper.
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "codec.hpp"
+#include "handler_util.hpp"
+#include "id_generator.hpp"
+#include "redloop/db/repos.hpp"
+
+namespace redloop::api {
+
+using namespace redloop::engine;
+
+Result<PricedCart> load_priced_cart(db::Tx& tx, const UserId& user);  // handlers_cart.cpp
+
+namespace {
+
+// A user sees its own checkouts and payments, an admin all; anyone else gets 404.
+bool may_see(const Principal& p, const UserId& owner) {
+    return p.role == Role::admin || (p.role == Role::user && p.sub.str() == owner.str());
+}
+
+Result<Response> create_checkout(Context& ctx) {
+    auto p = ctx.require({Role::user});
+    if (!p) return fail(p.error());
+    if (!ctx.req.has_idempotency_key) {
+        return fail(ErrorCode::invalid_request,
+                    "the Idempotency-Key header is required: reuse the same key when retrying");
+    }
+    auto body = ctx.json_body();
+    if (!body) return fail(body.error());
+    auto address = decode_checkout(*body);
+    if (!address) return fail(address.error());
+    const auto user = UserId::trusted(p->sub.str());
+    auto result = ctx.app.write(ctx, [&](db::Tx& tx) -> Result<Response> {
+        auto cart = load_priced_cart(tx, user);
+        if (!cart) return fail(cart.error());
+        std::map<MerchantId, Merchant> merchants;
+        for (const auto& l : cart->lines) {
+            if (merchants.contains(l.sku.merchant_id)) continue;
+            auto m = db::find_merchant(tx, l.sku.merchant_id);
+            if (!m) return fail(ErrorCode::internal, "merchant missing for " + l.sku.id.str());
+            merchants.emplace(m->id, *m);
+        }
+        CheckoutIds ids{new_id<CheckoutId>(), new_id<PaymentId>(), {}};
+        for (std::size_t i = 0; i < merchants_in(*cart); ++i) ids.orders.push_back(new_id<OrderId>());
+        auto plan = decide_checkout(user, *cart, merchants, *address, ids, ctx.now,
+                                    ctx.app.config().checkout_ttl_ms);
+        if (!plan) return fail(plan.error());
+        const auto short_skus = db::insert_checkout(tx, *plan);
+        if (!short_skus.empty()) return fail(out_of_stock_error(short_skus));
+        db::clear_cart(tx, user);
+        return json_response(201, encode_checkout(plan->checkout, plan->orders, plan->payment));
+    });
+    ctx.app.count_checkout(result ? "created" : std::string(to_string(result.error().code)));
+    return result;
+}
+
+Result<Response> get_checkout(Context& ctx) {
+    auto p = ctx.require({Role::user, Role::admin});
+    if (!p) return fail(p.error());
+    auto id = path_id<CheckoutId>(ctx, 0);
+    if (!id) return fail(id.error());
+    return ctx.app.db().read([&](db::Tx& tx) -> Result<Response> {
+        auto c = db::find_checkout(tx, *id);
+        if (!c || !may_see(*p, c->user_id)) {
+            return fail(ErrorCode::not_found, fmt::format("no checkout {}", id->str()));
+        }
+        auto payment = db::find_payment(tx, c->payment_id);
+        if (!payment) return fail(ErrorCode::internal, "payment missing for " + id->str());
+        return json_response(200, encode_checkout(*c, db::orders_of_checkout(tx, *id), *payment));
+    });
+}
+
+Result<Response> get_payment(Context& ctx) {
+    auto p = ctx.require({Role::user, Role::admin});
+    if (!p) return fail(p.error());
+    auto id = path_id<PaymentId>(ctx, 0);
+    if (!id) return fail(id.error());
+    return ctx.app.db().read([&](db::Tx& tx) -> Result<Response> {
+        auto payment = db::find_payment(tx, *id);
+        if (!payment || !may_see(*p, payment->user_id)) {
+            return fail(ErrorCode::not_found, fmt::format("no payment {}", id->str()));
+        }
+        return json_response(200, encode_payment(*payment));
+    });
+}
+
+}  // namespace
+
+// Releases `order` (cancel or expire) inside the caller's transaction: the order moves and its
+// reservations are released. The caller then settles the checkout once.
+Result<Order> release_order(db::Tx& tx, const Order& order, OrderEvent event, const ActorId& actor,
+                            Timestamp now) {
+    auto plan = decide_release(order, event, actor, now);
+    if (!plan) return fail(plan.error());
+    if (!db::update_order(tx, plan->order, order.status) ||
+        !db::release_reservations(tx, order.id, plan->releases)) {
+        return fail(ErrorCode::conflict,
+                    fmt::format("order {} changed while it was being released; retry", order.id.str()));
+    }
+    return plan->order;
+}
+
+// After releases: the payment covers what is still awaiting payment, and a checkout with
+// nothing left to pay is cancelled (or expired) with its payment.
+Status settle_checkout(db::Tx& tx, const CheckoutId& id, OrderEvent event, Timestamp now) {
+    auto checkout = db::find_checkout(tx, id);
+    if (!checkout) return fail(ErrorCode::internal, "checkout missing: " + id.str());
+    auto payment = db::find_payment(tx, checkout->payment_id);
+    if (!payment) return fail(ErrorCode::internal, "payment missing for " + id.str());
+    const auto settled =
+        engine::settle_checkout(*checkout, *payment, db::orders_of_checkout(tx, id), event, now);
+    if (settled.checkout.status != checkout->status &&
+        !db::update_checkout_status(tx, settled.checkout, checkout->status)) {
+        return fail(ErrorCode::conflict, "checkout changed while it was being settled; retry");
+    }
+    if (settled.payment.status != payment->status || !(settled.payment.amount == payment->amount)) {
+        db::update_payment(tx, settled.payment);
+    }
+    return {};
+}
+
+// The sweeper: expires unpaid checkouts whose reservation time is over. Each checkout moves in
+// its own transaction guarded on its status, so two sweeps (or a sweep racing a cancel) expire
+// it exactly once.
+int expire_due_checkouts(db::Database& db, Timestamp now) {
+    auto due = db.read([&](db::Tx& tx) -> Result<std::vector<CheckoutId>> {
+        return db::due_checkouts(tx, now, 200);
+    });
+    if (!due) {
+        spdlog::warn("expiry sweep could not list due checkouts: {}", due.error().detail);
+        return 0;
+    }
+    int expired = 0;
+    for (const auto& id : *due) {
+        auto done = db.write([&](db::Tx& tx) -> Result<bool> {
+            auto c = db::find_checkout(tx, id);
+            if (!c || c->status != CheckoutStatus::awaiting_payment || c->expires_at > now) return false;
+            for (const auto& o : db::orders_of_checkout(tx, id)) {
+                if (o.status != OrderStatus::awaiting_payment) continue;
+                auto r = release_order(tx, o, OrderEvent::expire, ActorId::system(), now);
+                if (!r) return fail(r.error());
+            }
+            if (auto s = settle_checkout(tx, id, OrderEvent::expire, now); !s) return fail(s.error());
+            auto after = db::find_checkout(tx, id);
+            return after && after->status == CheckoutStatus::expired;
+        });
+        if (!done) {
+            spdlog::warn("could not expire checkout {}: {}", id.str(), done.error().detail);
+        } else if (*done) {
+            ++expired;
+            spdlog::info("checkout {} expired; its stock was released", id.str());
+        }
+    }
+    return expired;
+}
+
+void add_checkout_routes(Router& r) {
+    r.add("POST", "/v1/checkouts", create_checkout);
+    r.add("GET", "/v1/checkouts/{id}", get_checkout);
+    r.add("GET", "/v1/payments/{id}", get_payment);
+}
+
+}  // namespace redloop::api

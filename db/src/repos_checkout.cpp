@@ -1,0 +1,408 @@
+#include <soci/soci.h>
+
+#include <limits>
+
+#include "redloop/db/repos.hpp"
+#include "soci_util.hpp"
+
+namespace redloop::db {
+
+using namespace redloop::engine;
+
+// ---------------------------------------------------------------- cart
+
+std::vector<CartLine> cart_of(Tx& tx, const UserId& user) {
+    std::string sku, note;
+    long long quantity = 0, added = 0, updated = 0;
+    soci::indicator note_ind = soci::i_null;
+    Query q(tx,
+            "SELECT sku_id, quantity, note_id, added_at, updated_at FROM cart_lines "
+            "WHERE user_id = :u ORDER BY added_at, sku_id");
+    q.into(sku).into(quantity).into(note, note_ind).into(added).into(updated).use(user.str());
+    q.execute();
+    std::vector<CartLine> out;
+    while (q.fetch()) {
+        CartLine l;
+        l.sku_id = SkuId::trusted(sku);
+        l.quantity = quantity;
+        if (note_ind == soci::i_ok) l.note_id = NoteId::trusted(note);
+        l.added_at = Timestamp{added};
+        l.updated_at = Timestamp{updated};
+        out.push_back(std::move(l));
+    }
+    return out;
+}
+
+void upsert_cart_line(Tx& tx, const UserId& user, const CartLine& l) {
+    const long long quantity = l.quantity, added = l.added_at.unix_ms, updated = l.updated_at.unix_ms;
+    std::string note = l.note_id ? l.note_id->str() : std::string();
+    soci::indicator note_ind = l.note_id ? soci::i_ok : soci::i_null;
+    Query q(tx,
+            "INSERT INTO cart_lines (user_id, sku_id, quantity, note_id, added_at, updated_at) "
+            "VALUES (:u, :s, :q, :n, :a, :up) ON CONFLICT (user_id, sku_id) DO UPDATE SET "
+            "quantity = excluded.quantity, note_id = excluded.note_id, "
+            "updated_at = excluded.updated_at");
+    q.use(user.str()).use(l.sku_id.str()).use(quantity).use(note, note_ind).use(added).use(updated);
+    q.run();
+}
+
+bool delete_cart_line(Tx& tx, const UserId& user, const SkuId& sku) {
+    Query q(tx, "DELETE FROM cart_lines WHERE user_id = :u AND sku_id = :s");
+    q.use(user.str()).use(sku.str());
+    return q.run() > 0;
+}
+
+void clear_cart(Tx& tx, const UserId& user) {
+    Query q(tx, "DELETE FROM cart_lines WHERE user_id = :u");
+    q.use(user.str());
+    q.run();
+}
+
+// ---------------------------------------------------------------- payments
+
+std::optional<Payment> find_payment(Tx& tx, const PaymentId& id) {
+    std::string checkout, user, status, currency;
+    long long amount = 0, created = 0, updated = 0;
+    Query q(tx,
+            "SELECT checkout_id, user_id, status, amount_minor, currency, created_at, updated_at "
+            "FROM payments WHERE id = :id");
+    q.into(checkout).into(user).into(status).into(amount).into(currency).into(created).into(updated)
+        .use(id.str());
+    q.execute();
+    if (!q.fetch()) return std::nullopt;
+    return Payment{id,
+                   CheckoutId::trusted(checkout),
+                   UserId::trusted(user),
+                   parse_payment_status(status).value_or(PaymentStatus::failed),
+                   money_from(amount, currency),
+                   Timestamp{created},
+                   Timestamp{updated}};
+}
+
+namespace {
+void insert_payment(Tx& tx, const Payment& p) {
+    const std::string status(to_string(p.status)), currency(p.amount.currency.code());
+    const long long amount = p.amount.minor, created = p.created_at.unix_ms,
+                    updated = p.updated_at.unix_ms;
+    Query q(tx,
+            "INSERT INTO payments (id, checkout_id, user_id, status, amount_minor, currency, "
+            "created_at, updated_at) VALUES (:id, :c, :u, :s, :a, :cur, :ca, :ua)");
+    q.use(p.id.str()).use(p.checkout_id.str()).use(p.user_id.str()).use(status).use(amount)
+        .use(currency).use(created).use(updated);
+    q.run();
+}
+}  // namespace
+
+void update_payment(Tx& tx, const Payment& p) {
+    const std::string status(to_string(p.status));
+    const long long amount = p.amount.minor, updated = p.updated_at.unix_ms;
+    Query q(tx, "UPDATE payments SET status = :s, amount_minor = :a, updated_at = :ua WHERE id = :id");
+    q.use(status).use(amount).use(updated).use(p.id.str());
+    q.run();
+}
+
+// ---------------------------------------------------------------- orders
+
+namespace {
+
+struct OrderRow {
+    std::string id, checkout, user, merchant, status, currency;
+    long long subtotal = 0, fee = 0, total = 0, refunded = 0, created = 0, updated = 0, seq = 0;
+    std::string name, phone, line1, city, postal, country, carrier, tracking;
+    soci::indicator name_i = soci::i_null, phone_i = soci::i_null, line1_i = soci::i_null,
+                    city_i = soci::i_null, postal_i = soci::i_null, country_i = soci::i_null,
+                    carrier_i = soci::i_null, tracking_i = soci::i_null;
+
+    void bind(Query& q) {
+        q.into(id).into(checkout).into(user).into(merchant).into(status).into(currency)
+            .into(subtotal).into(fee).into(total).into(refunded)
+            .into(name, name_i).into(phone, phone_i).into(line1, line1_i).into(city, city_i)
+            .into(postal, postal_i).into(country, country_i).into(carrier, carrier_i)
+            .into(tracking, tracking_i).into(created).into(updated).into(seq);
+    }
+};
+
+constexpr const char* kOrderSelect =
+    "SELECT id, checkout_id, user_id, merchant_id, status, currency, subtotal_minor, "
+    "shipping_fee_minor, total_minor, refunded_minor, ship_name, ship_phone, ship_line1, "
+    "ship_city, ship_postal_code, ship_country, carrier, tracking_number, created_at, updated_at, "
+    "seq FROM orders ";
+
+Order complete(Tx& tx, const OrderRow& r) {
+    Order o;
+    o.id = OrderId::trusted(r.id);
+    o.checkout_id = CheckoutId::trusted(r.checkout);
+    o.user_id = UserId::trusted(r.user);
+    o.merchant_id = MerchantId::trusted(r.merchant);
+    o.status = parse_order_status(r.status).value_or(OrderStatus::cancelled);
+    o.subtotal = money_from(r.subtotal, r.currency);
+    o.shipping_fee = money_from(r.fee, r.currency);
+    o.total = money_from(r.total, r.currency);
+    o.refunded = money_from(r.refunded, r.currency);
+    if (r.name_i == soci::i_ok) {
+        o.address = ShippingAddress{r.name, r.phone_i == soci::i_ok ? r.phone : "",
+                                    r.line1_i == soci::i_ok ? r.line1 : "",
+                                    r.city_i == soci::i_ok ? r.city : "",
+                                    r.postal_i == soci::i_ok ? r.postal : "",
+                                    r.country_i == soci::i_ok ? r.country : ""};
+    }
+    if (r.carrier_i == soci::i_ok) {
+        o.shipment = Shipment{r.carrier, r.tracking_i == soci::i_ok ? r.tracking : ""};
+    }
+    o.created_at = Timestamp{r.created};
+    o.updated_at = Timestamp{r.updated};
+    {
+        std::string sku, title, note;
+        long long quantity = 0, unit = 0, line_total = 0;
+        soci::indicator note_i = soci::i_null;
+        Query q(tx,
+                "SELECT sku_id, title, quantity, unit_price_minor, line_total_minor, note_id "
+                "FROM order_lines WHERE order_id = :o ORDER BY position");
+        q.into(sku).into(title).into(quantity).into(unit).into(line_total).into(note, note_i)
+            .use(r.id);
+        q.execute();
+        while (q.fetch()) {
+            OrderLine l{SkuId::trusted(sku), title, quantity, money_from(unit, r.currency),
+                        money_from(line_total, r.currency), std::nullopt};
+            if (note_i == soci::i_ok) l.note_id = NoteId::trusted(note);
+            o.lines.push_back(std::move(l));
+        }
+    }
+    {
+        std::string status;
+        long long at = 0;
+        Query q(tx, "SELECT status, at FROM order_history WHERE order_id = :o ORDER BY seq");
+        q.into(status).into(at).use(r.id);
+        q.execute();
+        while (q.fetch()) {
+            o.history.push_back(HistoryEntry{
+                parse_order_status(status).value_or(OrderStatus::cancelled), Timestamp{at}});
+        }
+    }
+    return o;
+}
+
+void append_history(Tx& tx, const OrderId& id, const HistoryEntry& h) {
+    const std::string status(to_string(h.status));
+    const long long at = h.at.unix_ms;
+    Query q(tx, "INSERT INTO order_history (order_id, status, at) VALUES (:o, :s, :a)");
+    q.use(id.str()).use(status).use(at);
+    q.run();
+}
+
+void insert_order(Tx& tx, const Order& o) {
+    const std::string status(to_string(o.status)), currency(o.total.currency.code());
+    const long long subtotal = o.subtotal.minor, fee = o.shipping_fee.minor, total = o.total.minor,
+                    refunded = o.refunded.minor, created = o.created_at.unix_ms,
+                    updated = o.updated_at.unix_ms;
+    const ShippingAddress a = o.address.value_or(ShippingAddress{});
+    soci::indicator ai = o.address ? soci::i_ok : soci::i_null;
+    Query q(tx,
+            "INSERT INTO orders (id, checkout_id, user_id, merchant_id, status, currency, "
+            "subtotal_minor, shipping_fee_minor, total_minor, refunded_minor, ship_name, "
+            "ship_phone, ship_line1, ship_city, ship_postal_code, ship_country, created_at, "
+            "updated_at) VALUES (:id, :c, :u, :m, :s, :cur, :st, :f, :t, :r, :n, :p, :l1, :city, "
+            ":pc, :co, :ca, :ua)");
+    q.use(o.id.str()).use(o.checkout_id.str()).use(o.user_id.str()).use(o.merchant_id.str())
+        .use(status).use(currency).use(subtotal).use(fee).use(total).use(refunded)
+        .use(a.name, ai).use(a.phone, ai).use(a.line1, ai).use(a.city, ai).use(a.postal_code, ai)
+        .use(a.country, ai).use(created).use(updated);
+    q.run();
+    for (std::size_t i = 0; i < o.lines.size(); ++i) {
+        const auto& l = o.lines[i];
+        const int position = static_cast<int>(i);
+        const long long quantity = l.quantity, unit = l.unit_price.minor, line_total = l.line_total.minor;
+        std::string note = l.note_id ? l.note_id->str() : std::string();
+        soci::indicator ni = l.note_id ? soci::i_ok : soci::i_null;
+        Query ql(tx,
+                 "INSERT INTO order_lines (order_id, position, sku_id, title, quantity, "
+                 "unit_price_minor, line_total_minor, note_id) VALUES (:o, :p, :s, :t, :q, :u, "
+                 ":lt, :n)");
+        ql.use(o.id.str()).use(position).use(l.sku_id.str()).use(l.title).use(quantity).use(unit)
+            .use(line_total).use(note, ni);
+        ql.run();
+    }
+    for (const auto& h : o.history) append_history(tx, o.id, h);
+}
+
+}  // namespace
+
+std::optional<Order> find_order(Tx& tx, const OrderId& id) {
+    OrderRow row;
+    Query q(tx, std::string(kOrderSelect) + "WHERE id = :id");
+    row.bind(q);
+    q.use(id.str());
+    q.execute();
+    if (!q.fetch()) return std::nullopt;
+    return complete(tx, row);
+}
+
+std::vector<Order> orders_of_checkout(Tx& tx, const CheckoutId& id) {
+    std::vector<OrderRow> rows;
+    {
+        OrderRow row;
+        Query q(tx, std::string(kOrderSelect) + "WHERE checkout_id = :c ORDER BY merchant_id");
+        row.bind(q);
+        q.use(id.str());
+        q.execute();
+        while (q.fetch()) rows.push_back(row);
+    }
+    std::vector<Order> out;
+    for (const auto& r : rows) out.push_back(complete(tx, r));
+    return out;
+}
+
+std::vector<std::pair<std::string, std::int64_t>> order_counts_by_status(Tx& tx) {
+    std::string status;
+    long long n = 0;
+    Query q(tx, "SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY status");
+    q.into(status).into(n);
+    q.execute();
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    while (q.fetch()) out.emplace_back(status, n);
+    return out;
+}
+
+Page<Order> list_orders(Tx& tx, const OrderFilter& f, std::optional<std::int64_t> before_seq,
+                        int limit) {
+    std::string sql = std::string(kOrderSelect) + "WHERE seq < :b";
+    const long long before = before_seq ? *before_seq : std::numeric_limits<long long>::max();
+    const std::string user = f.user ? f.user->str() : "";
+    const std::string merchant = f.merchant ? f.merchant->str() : "";
+    const std::string status = f.status ? std::string(to_string(*f.status)) : "";
+    if (f.user) sql += " AND user_id = :u";
+    if (f.merchant) sql += " AND merchant_id = :m";
+    if (f.status) sql += " AND status = :s";
+    sql += " ORDER BY seq DESC LIMIT :l";
+    const int fetch_n = limit + 1;
+    std::vector<OrderRow> rows;
+    {
+        OrderRow row;
+        Query q(tx, sql);
+        row.bind(q);
+        q.use(before);
+        if (f.user) q.use(user);
+        if (f.merchant) q.use(merchant);
+        if (f.status) q.use(status);
+        q.use(fetch_n);
+        q.execute();
+        while (q.fetch()) rows.push_back(row);
+    }
+    Page<Order> page;
+    if (static_cast<int>(rows.size()) > limit) {
+        rows.resize(static_cast<std::size_t>(limit));
+        page.next_before = rows.back().seq;
+    }
+    for (const auto& r : rows) page.items.push_back(complete(tx, r));
+    return page;
+}
+
+bool update_order(Tx& tx, const Order& o, OrderStatus from) {
+    const std::string status(to_string(o.status)), from_s(to_string(from));
+    const long long refunded = o.refunded.minor, updated = o.updated_at.unix_ms;
+    const Shipment s = o.shipment.value_or(Shipment{});
+    soci::indicator si = o.shipment ? soci::i_ok : soci::i_null;
+    Query q(tx,
+            "UPDATE orders SET status = :s, refunded_minor = :r, carrier = :c, "
+            "tracking_number = :t, updated_at = :ua WHERE id = :id AND status = :from");
+    q.use(status).use(refunded).use(s.carrier, si).use(s.tracking_number, si).use(updated)
+        .use(o.id.str()).use(from_s);
+    if (q.run() != 1) return false;
+    if (!o.history.empty() && o.status != from) append_history(tx, o.id, o.history.back());
+    return true;
+}
+
+// ---------------------------------------------------------------- checkouts
+
+std::vector<SkuId> insert_checkout(Tx& tx, const CheckoutPlan& plan) {
+    const Checkout& c = plan.checkout;
+    const std::string status(to_string(c.status));
+    const long long created = c.created_at.unix_ms, expires = c.expires_at.unix_ms,
+                    updated = c.updated_at.unix_ms;
+    Query q(tx,
+            "INSERT INTO checkouts (id, user_id, status, payment_id, created_at, expires_at, "
+            "updated_at) VALUES (:id, :u, :s, :p, :ca, :ea, :ua)");
+    q.use(c.id.str()).use(c.user_id.str()).use(status).use(c.payment_id.str()).use(created)
+        .use(expires).use(updated);
+    q.run();
+    for (const auto& o : plan.orders) insert_order(tx, o);
+    insert_payment(tx, plan.payment);
+    std::vector<SkuId> failed;
+    for (const auto& m : plan.reservations) {
+        if (!apply_stock_movement(tx, m)) {
+            failed.push_back(m.sku_id);
+            continue;
+        }
+        const long long quantity = m.reserved_delta, at = m.at.unix_ms;
+        Query r(tx,
+                "INSERT INTO reservations (order_id, sku_id, quantity, state, created_at, "
+                "updated_at) VALUES (:o, :s, :q, 'held', :ca, :ua)");
+        r.use(m.ref).use(m.sku_id.str()).use(quantity).use(at).use(at);
+        r.run();
+    }
+    return failed;
+}
+
+std::optional<Checkout> find_checkout(Tx& tx, const CheckoutId& id) {
+    std::string user, status, payment;
+    long long created = 0, expires = 0, updated = 0;
+    Query q(tx,
+            "SELECT user_id, status, payment_id, created_at, expires_at, updated_at FROM checkouts "
+            "WHERE id = :id");
+    q.into(user).into(status).into(payment).into(created).into(expires).into(updated).use(id.str());
+    q.execute();
+    if (!q.fetch()) return std::nullopt;
+    return Checkout{id,
+                    UserId::trusted(user),
+                    parse_checkout_status(status).value_or(CheckoutStatus::cancelled),
+                    PaymentId::trusted(payment),
+                    Timestamp{created},
+                    Timestamp{expires},
+                    Timestamp{updated}};
+}
+
+bool update_checkout_status(Tx& tx, const Checkout& c, CheckoutStatus from) {
+    const std::string status(to_string(c.status)), from_s(to_string(from));
+    const long long updated = c.updated_at.unix_ms;
+    Query q(tx, "UPDATE checkouts SET status = :s, updated_at = :ua WHERE id = :id AND status = :f");
+    q.use(status).use(updated).use(c.id.str()).use(from_s);
+    return q.run() == 1;
+}
+
+std::vector<CheckoutId> due_checkouts(Tx& tx, Timestamp now, int limit) {
+    std::string id;
+    const long long at = now.unix_ms;
+    Query q(tx,
+            "SELECT id FROM checkouts WHERE status = 'awaiting_payment' AND expires_at <= :t "
+            "ORDER BY expires_at LIMIT :l");
+    q.into(id).use(at).use(limit);
+    q.execute();
+    std::vector<CheckoutId> out;
+    while (q.fetch()) out.push_back(CheckoutId::trusted(id));
+    return out;
+}
+
+// ---------------------------------------------------------------- reservations
+
+bool release_reservations(Tx& tx, const OrderId& order, const std::vector<StockMovement>& releases) {
+    for (const auto& m : releases) {
+        const long long at = m.at.unix_ms;
+        Query q(tx,
+                "UPDATE reservations SET state = 'released', updated_at = :ua "
+                "WHERE order_id = :o AND sku_id = :s AND state = 'held'");
+        q.use(at).use(order.str()).use(m.sku_id.str());
+        if (q.run() != 1) return false;
+        if (!apply_stock_movement(tx, m)) return false;
+    }
+    return true;
+}
+
+std::int64_t held_quantity(Tx& tx, const SkuId& sku) {
+    long long n = 0;
+    soci::indicator ind = soci::i_null;
+    tx.sql() << "SELECT SUM(quantity) FROM reservations WHERE sku_id = :s AND state = 'held'",
+        soci::use(sku.str()), soci::into(n, ind);
+    return ind == soci::i_ok ? n : 0;
+}
+
+}  // namespace redloop::db
