@@ -322,10 +322,10 @@ json::value encode_order(const Order& o) {
     } else {
         out["shipping_address"] = nullptr;
     }
-    out["shipment"] = o.shipment ? json::value(json::object{{"carrier", o.shipment->carrier},
-                                                            {"tracking_number",
-                                                             o.shipment->tracking_number}})
-                                 : json::value(nullptr);
+    out["shipment"] =
+        o.shipment ? json::value(json::object{{"carrier", o.shipment->carrier},
+                                              {"tracking_number", o.shipment->tracking_number}})
+                   : json::value(nullptr);
     json::array history;
     for (const auto& h : o.history) {
         history.push_back(json::object{{"status", to_string(h.status)}, {"at", to_rfc3339(h.at)}});

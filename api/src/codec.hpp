@@ -44,7 +44,8 @@ boost::json::value encode_note(const engine::Note& n,
 boost::json::value encode_cart(const engine::PricedCart& cart);
 boost::json::value encode_order(const engine::Order& o);
 boost::json::value encode_payment(const engine::Payment& p);
-boost::json::value encode_checkout(const engine::Checkout& c, const std::vector<engine::Order>& orders,
+boost::json::value encode_checkout(const engine::Checkout& c,
+                                   const std::vector<engine::Order>& orders,
                                    const engine::Payment& p);
 // {"data": [...], "next_cursor": "..."|null}
 boost::json::value encode_list(boost::json::array data, const std::optional<std::string>& cursor);

@@ -1,6 +1,6 @@
 // The user's cart: GET /v1/cart, PUT/DELETE /v1/cart/items/{sku_id}.
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "codec.hpp"
 #include "handler_util.hpp"
@@ -26,7 +26,9 @@ Result<PricedCart> load_priced_cart(db::Tx& tx, const UserId& user) {
 
 namespace {
 
-UserId user_of(const Principal& p) { return UserId::trusted(p.sub.str()); }
+UserId user_of(const Principal& p) {
+    return UserId::trusted(p.sub.str());
+}
 
 Result<Response> cart_response(db::Tx& tx, const UserId& user) {
     auto cart = load_priced_cart(tx, user);
@@ -57,7 +59,8 @@ Result<Response> put_item(Context& ctx) {
             found.note = db::find_note(tx, *cmd->note_id);
             if (found.note) {
                 for (const auto& tagged : found.note->skus) {
-                    if (auto s = db::find_sku(tx, tagged)) found.note_products.push_back(s->product_id);
+                    if (auto s = db::find_sku(tx, tagged))
+                        found.note_products.push_back(s->product_id);
                 }
             }
         }

@@ -1,7 +1,7 @@
 // POST /v1/checkouts, GET /v1/checkouts/{id}, GET /v1/payments/{id}, and the expiry sweeper.
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include "codec.hpp"
 #include "handler_util.hpp"
@@ -44,7 +44,8 @@ Result<Response> create_checkout(Context& ctx) {
             merchants.emplace(m->id, *m);
         }
         CheckoutIds ids{new_id<CheckoutId>(), new_id<PaymentId>(), {}};
-        for (std::size_t i = 0; i < merchants_in(*cart); ++i) ids.orders.push_back(new_id<OrderId>());
+        for (std::size_t i = 0; i < merchants_in(*cart); ++i)
+            ids.orders.push_back(new_id<OrderId>());
         auto plan = decide_checkout(user, *cart, merchants, *address, ids, ctx.now,
                                     ctx.app.config().checkout_ttl_ms);
         if (!plan) return fail(plan.error());
@@ -97,8 +98,9 @@ Result<Order> release_order(db::Tx& tx, const Order& order, OrderEvent event, co
     if (!plan) return fail(plan.error());
     if (!db::update_order(tx, plan->order, order.status) ||
         !db::release_reservations(tx, order.id, plan->releases)) {
-        return fail(ErrorCode::conflict,
-                    fmt::format("order {} changed while it was being released; retry", order.id.str()));
+        return fail(
+            ErrorCode::conflict,
+            fmt::format("order {} changed while it was being released; retry", order.id.str()));
     }
     return plan->order;
 }
@@ -137,13 +139,15 @@ int expire_due_checkouts(db::Database& db, Timestamp now) {
     for (const auto& id : *due) {
         auto done = db.write([&](db::Tx& tx) -> Result<bool> {
             auto c = db::find_checkout(tx, id);
-            if (!c || c->status != CheckoutStatus::awaiting_payment || c->expires_at > now) return false;
+            if (!c || c->status != CheckoutStatus::awaiting_payment || c->expires_at > now)
+                return false;
             for (const auto& o : db::orders_of_checkout(tx, id)) {
                 if (o.status != OrderStatus::awaiting_payment) continue;
                 auto r = release_order(tx, o, OrderEvent::expire, ActorId::system(), now);
                 if (!r) return fail(r.error());
             }
-            if (auto s = settle_checkout(tx, id, OrderEvent::expire, now); !s) return fail(s.error());
+            if (auto s = settle_checkout(tx, id, OrderEvent::expire, now); !s)
+                return fail(s.error());
             auto after = db::find_checkout(tx, id);
             return after && after->status == CheckoutStatus::expired;
         });

@@ -31,9 +31,10 @@ void add_ops_routes(Router& r) {
         for (const auto& [outcome, n] : ctx.app.checkout_counts()) {
             extra += fmt::format("redloop_checkouts_total{{outcome=\"{}\"}} {}\n", outcome, n);
         }
-        auto counts = ctx.app.db().read([](db::Tx& tx) -> engine::Result<std::vector<std::pair<std::string, std::int64_t>>> {
-            return db::order_counts_by_status(tx);
-        });
+        auto counts = ctx.app.db().read(
+            [](db::Tx& tx) -> engine::Result<std::vector<std::pair<std::string, std::int64_t>>> {
+                return db::order_counts_by_status(tx);
+            });
         if (counts) {
             extra += "# HELP redloop_orders Orders by status.\n# TYPE redloop_orders gauge\n";
             for (const auto& [status, n] : *counts) {

@@ -1,6 +1,6 @@
 // Orders: list, read, and the moves of the status machine (cancel, ship, deliver, complete).
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "codec.hpp"
 #include "handler_util.hpp"
@@ -20,7 +20,9 @@ namespace {
 bool is_buyer(const Principal& p, const Order& o) {
     return p.role == Role::user && p.sub.str() == o.user_id.str();
 }
-bool is_seller(const Principal& p, const Order& o) { return owns(p, o.merchant_id); }
+bool is_seller(const Principal& p, const Order& o) {
+    return owns(p, o.merchant_id);
+}
 
 // A user sees its own orders, a merchant its shop's, an admin all.
 bool may_see(const Principal& p, const Order& o) {
@@ -83,8 +85,9 @@ Result<Order> load_for_move(db::Tx& tx, const Principal& p, const OrderId& id, A
 
 Result<Response> store_move(db::Tx& tx, const Order& before, const Order& after) {
     if (!db::update_order(tx, after, before.status)) {
-        return fail(ErrorCode::conflict,
-                    fmt::format("order {} changed while this request ran; reload it", before.id.str()));
+        return fail(
+            ErrorCode::conflict,
+            fmt::format("order {} changed while this request ran; reload it", before.id.str()));
     }
     return json_response(200, encode_order(after));
 }

@@ -109,8 +109,10 @@ int main(int argc, char** argv) {
         ->envname("REDLOOP_DB_POOL")
         ->check(CLI::Range(1, 256));
     std::int64_t checkout_ttl_s = 900;
-    serve->add_option("--checkout-ttl", checkout_ttl_s, "seconds an unpaid checkout holds its stock")
-        ->envname("REDLOOP_CHECKOUT_TTL")->check(CLI::Range(std::int64_t{1}, std::int64_t{86400}))
+    serve
+        ->add_option("--checkout-ttl", checkout_ttl_s, "seconds an unpaid checkout holds its stock")
+        ->envname("REDLOOP_CHECKOUT_TTL")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400}))
         ->capture_default_str();
     serve->add_flag("--dev", dev, "generate and print missing secrets (development only)")
         ->envname("REDLOOP_DEV");

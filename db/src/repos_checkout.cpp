@@ -34,7 +34,8 @@ std::vector<CartLine> cart_of(Tx& tx, const UserId& user) {
 }
 
 void upsert_cart_line(Tx& tx, const UserId& user, const CartLine& l) {
-    const long long quantity = l.quantity, added = l.added_at.unix_ms, updated = l.updated_at.unix_ms;
+    const long long quantity = l.quantity, added = l.added_at.unix_ms,
+                    updated = l.updated_at.unix_ms;
     std::string note = l.note_id ? l.note_id->str() : std::string();
     soci::indicator note_ind = l.note_id ? soci::i_ok : soci::i_null;
     Query q(tx,
@@ -66,7 +67,13 @@ std::optional<Payment> find_payment(Tx& tx, const PaymentId& id) {
     Query q(tx,
             "SELECT checkout_id, user_id, status, amount_minor, currency, created_at, updated_at "
             "FROM payments WHERE id = :id");
-    q.into(checkout).into(user).into(status).into(amount).into(currency).into(created).into(updated)
+    q.into(checkout)
+        .into(user)
+        .into(status)
+        .into(amount)
+        .into(currency)
+        .into(created)
+        .into(updated)
         .use(id.str());
     q.execute();
     if (!q.fetch()) return std::nullopt;
@@ -87,8 +94,14 @@ void insert_payment(Tx& tx, const Payment& p) {
     Query q(tx,
             "INSERT INTO payments (id, checkout_id, user_id, status, amount_minor, currency, "
             "created_at, updated_at) VALUES (:id, :c, :u, :s, :a, :cur, :ca, :ua)");
-    q.use(p.id.str()).use(p.checkout_id.str()).use(p.user_id.str()).use(status).use(amount)
-        .use(currency).use(created).use(updated);
+    q.use(p.id.str())
+        .use(p.checkout_id.str())
+        .use(p.user_id.str())
+        .use(status)
+        .use(amount)
+        .use(currency)
+        .use(created)
+        .use(updated);
     q.run();
 }
 }  // namespace
@@ -96,7 +109,8 @@ void insert_payment(Tx& tx, const Payment& p) {
 void update_payment(Tx& tx, const Payment& p) {
     const std::string status(to_string(p.status));
     const long long amount = p.amount.minor, updated = p.updated_at.unix_ms;
-    Query q(tx, "UPDATE payments SET status = :s, amount_minor = :a, updated_at = :ua WHERE id = :id");
+    Query q(tx,
+            "UPDATE payments SET status = :s, amount_minor = :a, updated_at = :ua WHERE id = :id");
     q.use(status).use(amount).use(updated).use(p.id.str());
     q.run();
 }
@@ -114,11 +128,27 @@ struct OrderRow {
                     carrier_i = soci::i_null, tracking_i = soci::i_null;
 
     void bind(Query& q) {
-        q.into(id).into(checkout).into(user).into(merchant).into(status).into(currency)
-            .into(subtotal).into(fee).into(total).into(refunded)
-            .into(name, name_i).into(phone, phone_i).into(line1, line1_i).into(city, city_i)
-            .into(postal, postal_i).into(country, country_i).into(carrier, carrier_i)
-            .into(tracking, tracking_i).into(created).into(updated).into(seq);
+        q.into(id)
+            .into(checkout)
+            .into(user)
+            .into(merchant)
+            .into(status)
+            .into(currency)
+            .into(subtotal)
+            .into(fee)
+            .into(total)
+            .into(refunded)
+            .into(name, name_i)
+            .into(phone, phone_i)
+            .into(line1, line1_i)
+            .into(city, city_i)
+            .into(postal, postal_i)
+            .into(country, country_i)
+            .into(carrier, carrier_i)
+            .into(tracking, tracking_i)
+            .into(created)
+            .into(updated)
+            .into(seq);
     }
 };
 
@@ -140,7 +170,8 @@ Order complete(Tx& tx, const OrderRow& r) {
     o.total = money_from(r.total, r.currency);
     o.refunded = money_from(r.refunded, r.currency);
     if (r.name_i == soci::i_ok) {
-        o.address = ShippingAddress{r.name, r.phone_i == soci::i_ok ? r.phone : "",
+        o.address = ShippingAddress{r.name,
+                                    r.phone_i == soci::i_ok ? r.phone : "",
                                     r.line1_i == soci::i_ok ? r.line1 : "",
                                     r.city_i == soci::i_ok ? r.city : "",
                                     r.postal_i == soci::i_ok ? r.postal : "",
@@ -158,12 +189,21 @@ Order complete(Tx& tx, const OrderRow& r) {
         Query q(tx,
                 "SELECT sku_id, title, quantity, unit_price_minor, line_total_minor, note_id "
                 "FROM order_lines WHERE order_id = :o ORDER BY position");
-        q.into(sku).into(title).into(quantity).into(unit).into(line_total).into(note, note_i)
+        q.into(sku)
+            .into(title)
+            .into(quantity)
+            .into(unit)
+            .into(line_total)
+            .into(note, note_i)
             .use(r.id);
         q.execute();
         while (q.fetch()) {
-            OrderLine l{SkuId::trusted(sku), title, quantity, money_from(unit, r.currency),
-                        money_from(line_total, r.currency), std::nullopt};
+            OrderLine l{SkuId::trusted(sku),
+                        title,
+                        quantity,
+                        money_from(unit, r.currency),
+                        money_from(line_total, r.currency),
+                        std::nullopt};
             if (note_i == soci::i_ok) l.note_id = NoteId::trusted(note);
             o.lines.push_back(std::move(l));
         }
@@ -203,23 +243,44 @@ void insert_order(Tx& tx, const Order& o) {
             "ship_phone, ship_line1, ship_city, ship_postal_code, ship_country, created_at, "
             "updated_at) VALUES (:id, :c, :u, :m, :s, :cur, :st, :f, :t, :r, :n, :p, :l1, :city, "
             ":pc, :co, :ca, :ua)");
-    q.use(o.id.str()).use(o.checkout_id.str()).use(o.user_id.str()).use(o.merchant_id.str())
-        .use(status).use(currency).use(subtotal).use(fee).use(total).use(refunded)
-        .use(a.name, ai).use(a.phone, ai).use(a.line1, ai).use(a.city, ai).use(a.postal_code, ai)
-        .use(a.country, ai).use(created).use(updated);
+    q.use(o.id.str())
+        .use(o.checkout_id.str())
+        .use(o.user_id.str())
+        .use(o.merchant_id.str())
+        .use(status)
+        .use(currency)
+        .use(subtotal)
+        .use(fee)
+        .use(total)
+        .use(refunded)
+        .use(a.name, ai)
+        .use(a.phone, ai)
+        .use(a.line1, ai)
+        .use(a.city, ai)
+        .use(a.postal_code, ai)
+        .use(a.country, ai)
+        .use(created)
+        .use(updated);
     q.run();
     for (std::size_t i = 0; i < o.lines.size(); ++i) {
         const auto& l = o.lines[i];
         const int position = static_cast<int>(i);
-        const long long quantity = l.quantity, unit = l.unit_price.minor, line_total = l.line_total.minor;
+        const long long quantity = l.quantity, unit = l.unit_price.minor,
+                        line_total = l.line_total.minor;
         std::string note = l.note_id ? l.note_id->str() : std::string();
         soci::indicator ni = l.note_id ? soci::i_ok : soci::i_null;
         Query ql(tx,
                  "INSERT INTO order_lines (order_id, position, sku_id, title, quantity, "
                  "unit_price_minor, line_total_minor, note_id) VALUES (:o, :p, :s, :t, :q, :u, "
                  ":lt, :n)");
-        ql.use(o.id.str()).use(position).use(l.sku_id.str()).use(l.title).use(quantity).use(unit)
-            .use(line_total).use(note, ni);
+        ql.use(o.id.str())
+            .use(position)
+            .use(l.sku_id.str())
+            .use(l.title)
+            .use(quantity)
+            .use(unit)
+            .use(line_total)
+            .use(note, ni);
         ql.run();
     }
     for (const auto& h : o.history) append_history(tx, o.id, h);
@@ -305,8 +366,13 @@ bool update_order(Tx& tx, const Order& o, OrderStatus from) {
     Query q(tx,
             "UPDATE orders SET status = :s, refunded_minor = :r, carrier = :c, "
             "tracking_number = :t, updated_at = :ua WHERE id = :id AND status = :from");
-    q.use(status).use(refunded).use(s.carrier, si).use(s.tracking_number, si).use(updated)
-        .use(o.id.str()).use(from_s);
+    q.use(status)
+        .use(refunded)
+        .use(s.carrier, si)
+        .use(s.tracking_number, si)
+        .use(updated)
+        .use(o.id.str())
+        .use(from_s);
     if (q.run() != 1) return false;
     if (!o.history.empty() && o.status != from) append_history(tx, o.id, o.history.back());
     return true;
@@ -322,8 +388,13 @@ std::vector<SkuId> insert_checkout(Tx& tx, const CheckoutPlan& plan) {
     Query q(tx,
             "INSERT INTO checkouts (id, user_id, status, payment_id, created_at, expires_at, "
             "updated_at) VALUES (:id, :u, :s, :p, :ca, :ea, :ua)");
-    q.use(c.id.str()).use(c.user_id.str()).use(status).use(c.payment_id.str()).use(created)
-        .use(expires).use(updated);
+    q.use(c.id.str())
+        .use(c.user_id.str())
+        .use(status)
+        .use(c.payment_id.str())
+        .use(created)
+        .use(expires)
+        .use(updated);
     q.run();
     for (const auto& o : plan.orders) insert_order(tx, o);
     insert_payment(tx, plan.payment);
@@ -364,7 +435,8 @@ std::optional<Checkout> find_checkout(Tx& tx, const CheckoutId& id) {
 bool update_checkout_status(Tx& tx, const Checkout& c, CheckoutStatus from) {
     const std::string status(to_string(c.status)), from_s(to_string(from));
     const long long updated = c.updated_at.unix_ms;
-    Query q(tx, "UPDATE checkouts SET status = :s, updated_at = :ua WHERE id = :id AND status = :f");
+    Query q(tx,
+            "UPDATE checkouts SET status = :s, updated_at = :ua WHERE id = :id AND status = :f");
     q.use(status).use(updated).use(c.id.str()).use(from_s);
     return q.run() == 1;
 }
@@ -384,7 +456,8 @@ std::vector<CheckoutId> due_checkouts(Tx& tx, Timestamp now, int limit) {
 
 // ---------------------------------------------------------------- reservations
 
-bool release_reservations(Tx& tx, const OrderId& order, const std::vector<StockMovement>& releases) {
+bool release_reservations(Tx& tx, const OrderId& order,
+                          const std::vector<StockMovement>& releases) {
     for (const auto& m : releases) {
         const long long at = m.at.unix_ms;
         Query q(tx,

@@ -16,8 +16,8 @@ Status validate(const SetCartLine& cmd) {
 }
 
 Result<std::optional<CartLine>> decide_set_line(const std::vector<CartLine>& cart,
-                                                const SetCartLine& cmd,
-                                                const CartLineContext& ctx, Timestamp now) {
+                                                const SetCartLine& cmd, const CartLineContext& ctx,
+                                                Timestamp now) {
     if (auto s = validate(cmd); !s) return fail(s.error());
     const auto existing = std::find_if(cart.begin(), cart.end(),
                                        [&](const CartLine& l) { return l.sku_id == cmd.sku_id; });
@@ -25,9 +25,9 @@ Result<std::optional<CartLine>> decide_set_line(const std::vector<CartLine>& car
     if (!ctx.sku) return fail(ErrorCode::not_found, fmt::format("no sku {}", cmd.sku_id.str()));
     const Sku& sku = *ctx.sku;
     if (sku.status != ProductStatus::active) {
-        return fail(ErrorCode::conflict,
-                    fmt::format("sku {} belongs to an archived product and can't be bought",
-                                sku.id.str()));
+        return fail(
+            ErrorCode::conflict,
+            fmt::format("sku {} belongs to an archived product and can't be bought", sku.id.str()));
     }
     if (cmd.quantity > sku.available()) {
         return fail(ErrorCode::out_of_stock,
@@ -39,9 +39,8 @@ Result<std::optional<CartLine>> decide_set_line(const std::vector<CartLine>& car
             return fail(ErrorCode::invalid_request,
                         fmt::format("note_id: no note {}", cmd.note_id->str()));
         }
-        const bool tags_product =
-            std::find(ctx.note_products.begin(), ctx.note_products.end(), sku.product_id) !=
-            ctx.note_products.end();
+        const bool tags_product = std::find(ctx.note_products.begin(), ctx.note_products.end(),
+                                            sku.product_id) != ctx.note_products.end();
         if (!tags_product) {
             return fail(ErrorCode::invalid_request,
                         fmt::format("note_id: note {} does not tag a sku of product {}",
@@ -56,7 +55,8 @@ Result<std::optional<CartLine>> decide_set_line(const std::vector<CartLine>& car
     line.sku_id = cmd.sku_id;
     line.quantity = cmd.quantity;
     // Attribution stays with the note the item was first added from unless a new one is given.
-    line.note_id = cmd.note_id ? cmd.note_id : (existing != cart.end() ? existing->note_id : std::nullopt);
+    line.note_id =
+        cmd.note_id ? cmd.note_id : (existing != cart.end() ? existing->note_id : std::nullopt);
     line.added_at = existing != cart.end() ? existing->added_at : now;
     line.updated_at = now;
     return std::optional<CartLine>{line};
@@ -64,9 +64,12 @@ Result<std::optional<CartLine>> decide_set_line(const std::vector<CartLine>& car
 
 std::optional<std::string_view> to_string(LineProblem p) {
     switch (p) {
-        case LineProblem::none: return std::nullopt;
-        case LineProblem::archived: return "archived";
-        case LineProblem::insufficient_stock: return "insufficient_stock";
+        case LineProblem::none:
+            return std::nullopt;
+        case LineProblem::archived:
+            return "archived";
+        case LineProblem::insufficient_stock:
+            return "insufficient_stock";
     }
     return std::nullopt;
 }

@@ -8,17 +8,21 @@ namespace redloop::engine {
 
 std::string_view to_string(CheckoutStatus s) {
     switch (s) {
-        case CheckoutStatus::awaiting_payment: return "awaiting_payment";
-        case CheckoutStatus::paid: return "paid";
-        case CheckoutStatus::expired: return "expired";
-        case CheckoutStatus::cancelled: return "cancelled";
+        case CheckoutStatus::awaiting_payment:
+            return "awaiting_payment";
+        case CheckoutStatus::paid:
+            return "paid";
+        case CheckoutStatus::expired:
+            return "expired";
+        case CheckoutStatus::cancelled:
+            return "cancelled";
     }
     return "awaiting_payment";
 }
 
 std::optional<CheckoutStatus> parse_checkout_status(std::string_view s) {
-    for (auto st : {CheckoutStatus::awaiting_payment, CheckoutStatus::paid,
-                    CheckoutStatus::expired, CheckoutStatus::cancelled}) {
+    for (auto st : {CheckoutStatus::awaiting_payment, CheckoutStatus::paid, CheckoutStatus::expired,
+                    CheckoutStatus::cancelled}) {
         if (to_string(st) == s) return st;
     }
     return std::nullopt;
@@ -81,8 +85,9 @@ Result<CheckoutPlan> decide_checkout(const UserId& user, const PricedCart& cart,
         o.status = OrderStatus::awaiting_payment;
         o.subtotal = Money{0, m->second.currency};
         for (const PricedLine* l : lines) {
-            o.lines.push_back(OrderLine{l->sku.id, l->title + " · " + l->sku.title, l->line.quantity,
-                                        l->sku.price, l->line_total, l->line.note_id});
+            o.lines.push_back(OrderLine{l->sku.id, l->title + " · " + l->sku.title,
+                                        l->line.quantity, l->sku.price, l->line_total,
+                                        l->line.note_id});
             auto sum = add(o.subtotal, l->line_total);
             if (!sum) return fail(sum.error());
             o.subtotal = *sum;
@@ -104,14 +109,15 @@ Result<CheckoutPlan> decide_checkout(const UserId& user, const PricedCart& cart,
         amount = *a;
         plan.orders.push_back(std::move(o));
     }
-    plan.payment = Payment{ids.payment,  ids.checkout, user, PaymentStatus::requires_confirmation,
-                           amount,       now,          now};
+    plan.payment = Payment{ids.payment, ids.checkout, user, PaymentStatus::requires_confirmation,
+                           amount,      now,          now};
     return plan;
 }
 
 Result<ReleasePlan> decide_release(const Order& order, OrderEvent event, const ActorId& actor,
                                    Timestamp now) {
-    if (order.status != OrderStatus::awaiting_payment || (event != OrderEvent::cancel && event != OrderEvent::expire)) {
+    if (order.status != OrderStatus::awaiting_payment ||
+        (event != OrderEvent::cancel && event != OrderEvent::expire)) {
         // Cancelling a paid order refunds it: that belongs to the payment flow.
         auto to = next_status(order.id, order.status, event);
         if (!to) return fail(to.error());

@@ -8,14 +8,22 @@ namespace redloop::engine {
 
 std::string_view to_string(OrderStatus s) {
     switch (s) {
-        case OrderStatus::awaiting_payment: return "awaiting_payment";
-        case OrderStatus::paid: return "paid";
-        case OrderStatus::shipped: return "shipped";
-        case OrderStatus::delivered: return "delivered";
-        case OrderStatus::completed: return "completed";
-        case OrderStatus::cancelled: return "cancelled";
-        case OrderStatus::expired: return "expired";
-        case OrderStatus::refunded: return "refunded";
+        case OrderStatus::awaiting_payment:
+            return "awaiting_payment";
+        case OrderStatus::paid:
+            return "paid";
+        case OrderStatus::shipped:
+            return "shipped";
+        case OrderStatus::delivered:
+            return "delivered";
+        case OrderStatus::completed:
+            return "completed";
+        case OrderStatus::cancelled:
+            return "cancelled";
+        case OrderStatus::expired:
+            return "expired";
+        case OrderStatus::refunded:
+            return "refunded";
     }
     return "awaiting_payment";
 }
@@ -31,39 +39,52 @@ std::optional<OrderStatus> parse_order_status(std::string_view s) {
 
 std::string_view to_string(OrderEvent e) {
     switch (e) {
-        case OrderEvent::pay: return "pay";
-        case OrderEvent::ship: return "ship";
-        case OrderEvent::deliver: return "deliver";
-        case OrderEvent::complete: return "complete";
-        case OrderEvent::cancel: return "cancel";
-        case OrderEvent::expire: return "expire";
-        case OrderEvent::refund: return "refund";
+        case OrderEvent::pay:
+            return "pay";
+        case OrderEvent::ship:
+            return "ship";
+        case OrderEvent::deliver:
+            return "deliver";
+        case OrderEvent::complete:
+            return "complete";
+        case OrderEvent::cancel:
+            return "cancel";
+        case OrderEvent::expire:
+            return "expire";
+        case OrderEvent::refund:
+            return "refund";
     }
     return "pay";
 }
 
 Result<OrderStatus> next_status(const OrderId& id, OrderStatus from, OrderEvent event) {
     if (auto to = order_transition(from, event)) return *to;
-    return fail(ErrorCode::invalid_transition,
-                fmt::format("order {} is {}: it cannot {}", id.str(), to_string(from),
-                            to_string(event)));
+    return fail(ErrorCode::invalid_transition, fmt::format("order {} is {}: it cannot {}", id.str(),
+                                                           to_string(from), to_string(event)));
 }
 
 Status validate(std::string_view field, const ShippingAddress& a) {
     const std::pair<const char*, const std::string*> fields[] = {
-        {"name", &a.name},   {"phone", &a.phone},           {"line1", &a.line1},
-        {"city", &a.city},   {"postal_code", &a.postal_code}, {"country", &a.country},
+        {"name", &a.name},
+        {"phone", &a.phone},
+        {"line1", &a.line1},
+        {"city", &a.city},
+        {"postal_code", &a.postal_code},
+        {"country", &a.country},
     };
     for (const auto& [name, value] : fields) {
-        const std::size_t max = std::string_view(name) == "phone" || std::string_view(name) == "postal_code"
-                                    ? 32
-                                    : kAddressFieldMax;
-        if (auto s = check_text(fmt::format("{}.{}", field, name), *value, 1, max, Lines::single); !s) {
+        const std::size_t max =
+            std::string_view(name) == "phone" || std::string_view(name) == "postal_code"
+                ? 32
+                : kAddressFieldMax;
+        if (auto s = check_text(fmt::format("{}.{}", field, name), *value, 1, max, Lines::single);
+            !s) {
             return s;
         }
     }
     for (char c : a.phone) {
-        const bool ok = (c >= '0' && c <= '9') || c == '+' || c == '-' || c == ' ' || c == '(' || c == ')';
+        const bool ok =
+            (c >= '0' && c <= '9') || c == '+' || c == '-' || c == ' ' || c == '(' || c == ')';
         if (!ok) {
             return fail(ErrorCode::invalid_request,
                         fmt::format("{}.phone may contain only digits, spaces and + - ( )", field));

@@ -4,13 +4,20 @@ namespace redloop::engine {
 
 std::string_view to_string(PaymentStatus s) {
     switch (s) {
-        case PaymentStatus::requires_confirmation: return "requires_confirmation";
-        case PaymentStatus::processing: return "processing";
-        case PaymentStatus::succeeded: return "succeeded";
-        case PaymentStatus::failed: return "failed";
-        case PaymentStatus::cancelled: return "cancelled";
-        case PaymentStatus::partially_refunded: return "partially_refunded";
-        case PaymentStatus::refunded: return "refunded";
+        case PaymentStatus::requires_confirmation:
+            return "requires_confirmation";
+        case PaymentStatus::processing:
+            return "processing";
+        case PaymentStatus::succeeded:
+            return "succeeded";
+        case PaymentStatus::failed:
+            return "failed";
+        case PaymentStatus::cancelled:
+            return "cancelled";
+        case PaymentStatus::partially_refunded:
+            return "partially_refunded";
+        case PaymentStatus::refunded:
+            return "refunded";
     }
     return "requires_confirmation";
 }

@@ -6,7 +6,9 @@ using redloop::test::DbFixture;
 
 namespace {
 const Timestamp kNow{1'800'000'000'000};
-Money cny(std::int64_t minor) { return Money{minor, Currency::cny()}; }
+Money cny(std::int64_t minor) {
+    return Money{minor, Currency::cny()};
+}
 const UserId kUser = *UserId::parse("usr_lin");
 const ShippingAddress kAddress{"Lin", "13800000000", "1 West Lake Rd", "Hangzhou", "310000", "CN"};
 
@@ -47,11 +49,14 @@ struct Store : DbFixture {
             auto priced = price_cart(cart, skus, titles);
             REQUIRE(priced);
             const std::string suffix = std::string(checkout_id).substr(4);
-            CheckoutIds ids{*CheckoutId::parse(checkout_id), *PaymentId::parse("pay_" + suffix),
-                            {*OrderId::parse("ord_" + suffix + "a"), *OrderId::parse("ord_" + suffix + "b")}};
+            CheckoutIds ids{
+                *CheckoutId::parse(checkout_id),
+                *PaymentId::parse("pay_" + suffix),
+                {*OrderId::parse("ord_" + suffix + "a"), *OrderId::parse("ord_" + suffix + "b")}};
             // Plan against generous stock: the guarded reservation is what must hold the line.
             for (auto& l : priced->lines) l.problem = LineProblem::none;
-            auto p = decide_checkout(user, *priced, {{tea.id, tea}, {glow.id, glow}}, kAddress, ids, kNow, 60'000);
+            auto p = decide_checkout(user, *priced, {{tea.id, tea}, {glow.id, glow}}, kAddress, ids,
+                                     kNow, 60'000);
             REQUIRE(p);
             return *p;
         });
@@ -127,11 +132,14 @@ TEST_CASE("releasing an order's reservations happens once") {
     auto plan = decide_release(order, OrderEvent::cancel, ActorId::of(kUser), kNow + 1);
     REQUIRE(plan);
     CHECK(s.write([&](db::Tx& tx) { return db::update_order(tx, plan->order, order.status); }));
-    CHECK(s.write([&](db::Tx& tx) { return db::release_reservations(tx, order.id, plan->releases); }));
+    CHECK(s.write(
+        [&](db::Tx& tx) { return db::release_reservations(tx, order.id, plan->releases); }));
     s.check_invariants();
     // A second release finds nothing held and a stale status guard refuses the update.
-    CHECK_FALSE(s.write([&](db::Tx& tx) { return db::release_reservations(tx, order.id, plan->releases); }));
-    CHECK_FALSE(s.write([&](db::Tx& tx) { return db::update_order(tx, plan->order, order.status); }));
+    CHECK_FALSE(s.write(
+        [&](db::Tx& tx) { return db::release_reservations(tx, order.id, plan->releases); }));
+    CHECK_FALSE(
+        s.write([&](db::Tx& tx) { return db::update_order(tx, plan->order, order.status); }));
     auto stored = s.write([&](db::Tx& tx) { return db::find_order(tx, order.id); });
     CHECK(stored->status == OrderStatus::cancelled);
     CHECK(stored->history.size() == 2);
@@ -148,8 +156,12 @@ TEST_CASE("due checkouts and guarded checkout status") {
     CHECK(due[0] == p.checkout.id);
     auto expired = p.checkout;
     expired.status = CheckoutStatus::expired;
-    CHECK(s.write([&](db::Tx& tx) { return db::update_checkout_status(tx, expired, CheckoutStatus::awaiting_payment); }));
-    CHECK_FALSE(s.write([&](db::Tx& tx) { return db::update_checkout_status(tx, expired, CheckoutStatus::awaiting_payment); }));
+    CHECK(s.write([&](db::Tx& tx) {
+        return db::update_checkout_status(tx, expired, CheckoutStatus::awaiting_payment);
+    }));
+    CHECK_FALSE(s.write([&](db::Tx& tx) {
+        return db::update_checkout_status(tx, expired, CheckoutStatus::awaiting_payment);
+    }));
     CHECK(s.write([&](db::Tx& tx) { return db::due_checkouts(tx, kNow + 120'000, 10); }).empty());
 }
 
@@ -161,7 +173,9 @@ TEST_CASE("orders list by user, merchant and status, newest first, paged") {
                         ("chk_" + std::to_string(i)).c_str());
         s.write([&](db::Tx& tx) { return db::insert_checkout(tx, p); });
     }
-    auto mine = s.write([&](db::Tx& tx) { return db::list_orders(tx, db::OrderFilter{kUser, {}, {}}, {}, 100); });
+    auto mine = s.write([&](db::Tx& tx) {
+        return db::list_orders(tx, db::OrderFilter{kUser, {}, {}}, {}, 100);
+    });
     CHECK(mine.items.size() == 4);
     for (const auto& o : mine.items) CHECK(o.user_id == kUser);
     auto shop = s.write([&](db::Tx& tx) {
@@ -171,7 +185,8 @@ TEST_CASE("orders list by user, merchant and status, newest first, paged") {
     REQUIRE(shop.next_before);
     CHECK(shop.items[0].checkout_id.str() == "chk_3");
     auto rest = s.write([&](db::Tx& tx) {
-        return db::list_orders(tx, db::OrderFilter{{}, *MerchantId::parse("mer_tea"), {}}, shop.next_before, 2);
+        return db::list_orders(tx, db::OrderFilter{{}, *MerchantId::parse("mer_tea"), {}},
+                               shop.next_before, 2);
     });
     REQUIRE(rest.items.size() == 1);
     CHECK(rest.items[0].checkout_id.str() == "chk_1");
@@ -191,7 +206,8 @@ TEST_CASE("cart lines upsert, keep their note and clear") {
     const auto tea = *SkuId::parse("sku_tea");
     s.write([&](db::Tx& tx) {
         db::upsert_cart_line(tx, kUser, CartLine{tea, 2, std::nullopt, kNow, kNow});
-        db::upsert_cart_line(tx, kUser, CartLine{*SkuId::parse("sku_cream"), 1, std::nullopt, kNow + 1, kNow + 1});
+        db::upsert_cart_line(
+            tx, kUser, CartLine{*SkuId::parse("sku_cream"), 1, std::nullopt, kNow + 1, kNow + 1});
         db::upsert_cart_line(tx, kUser, CartLine{tea, 5, std::nullopt, kNow, kNow + 2});
         return 0;
     });

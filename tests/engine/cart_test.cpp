@@ -23,7 +23,9 @@ SetCartLine set(std::int64_t quantity, const char* note = nullptr) {
     return c;
 }
 
-CartLineContext found(std::int64_t on_hand = 10) { return CartLineContext{tea(on_hand), std::nullopt, {}}; }
+CartLineContext found(std::int64_t on_hand = 10) {
+    return CartLineContext{tea(on_hand), std::nullopt, {}};
+}
 }  // namespace
 
 TEST_CASE("set, update and remove a cart line") {
@@ -72,7 +74,8 @@ TEST_CASE("the note a line came from is kept and checked") {
 }
 
 TEST_CASE("cart line refusals") {
-    CHECK(decide_set_line({}, set(1), CartLineContext{}, kNow).error().code == ErrorCode::not_found);
+    CHECK(decide_set_line({}, set(1), CartLineContext{}, kNow).error().code ==
+          ErrorCode::not_found);
     auto archived = found();
     archived.sku->status = ProductStatus::archived;
     CHECK(decide_set_line({}, set(1), archived, kNow).error().code == ErrorCode::conflict);
@@ -80,12 +83,14 @@ TEST_CASE("cart line refusals") {
     REQUIRE_FALSE(short_stock);
     CHECK(short_stock.error().code == ErrorCode::out_of_stock);
     CHECK(short_stock.error().detail == "sku sku_tea has 10 available; 11 requested");
-    CHECK(decide_set_line({}, set(1000), found(2000), kNow).error().code == ErrorCode::invalid_request);
+    CHECK(decide_set_line({}, set(1000), found(2000), kNow).error().code ==
+          ErrorCode::invalid_request);
     CHECK(decide_set_line({}, set(-1), found(), kNow).error().code == ErrorCode::invalid_request);
 
     std::vector<CartLine> full;
     for (std::size_t i = 0; i < kCartLinesMax; ++i) {
-        full.push_back(CartLine{*SkuId::parse("sku_x" + std::to_string(i)), 1, std::nullopt, kNow, kNow});
+        full.push_back(
+            CartLine{*SkuId::parse("sku_x" + std::to_string(i)), 1, std::nullopt, kNow, kNow});
     }
     auto over = decide_set_line(full, set(1), found(), kNow);
     REQUIRE_FALSE(over);

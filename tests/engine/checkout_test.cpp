@@ -6,7 +6,9 @@ using namespace redloop::engine;
 
 namespace {
 const Timestamp kNow{1'800'000'000'000};
-Money cny(std::int64_t minor) { return Money{minor, Currency::cny()}; }
+Money cny(std::int64_t minor) {
+    return Money{minor, Currency::cny()};
+}
 const UserId kUser = *UserId::parse("usr_lin");
 const ShippingAddress kAddress{"Lin", "13800000000", "1 West Lake Rd", "Hangzhou", "310000", "CN"};
 
@@ -40,15 +42,17 @@ std::map<MerchantId, Merchant> shops() {
 
 CheckoutIds ids(std::size_t orders) {
     CheckoutIds out{*CheckoutId::parse("chk_1"), *PaymentId::parse("pay_1"), {}};
-    for (std::size_t i = 0; i < orders; ++i) out.orders.push_back(*OrderId::parse("ord_" + std::to_string(i)));
+    for (std::size_t i = 0; i < orders; ++i)
+        out.orders.push_back(*OrderId::parse("ord_" + std::to_string(i)));
     return out;
 }
 
 PricedCart two_merchant_cart() {
-    auto cart = price_cart({line("sku_tea", 2, "nte_1"), line("sku_cream", 1), line("sku_cup", 1)},
-                           {sku("sku_tea", "mer_tea", 6800, 10), sku("sku_cream", "mer_glow", 15900, 5),
-                            sku("sku_cup", "mer_tea", 12800, 1)},
-                           {"Tea", "Cream", "Cup"});
+    auto cart =
+        price_cart({line("sku_tea", 2, "nte_1"), line("sku_cream", 1), line("sku_cup", 1)},
+                   {sku("sku_tea", "mer_tea", 6800, 10), sku("sku_cream", "mer_glow", 15900, 5),
+                    sku("sku_cup", "mer_tea", 12800, 1)},
+                   {"Tea", "Cream", "Cup"});
     REQUIRE(cart);
     return *cart;
 }
@@ -57,9 +61,10 @@ PricedCart two_merchant_cart() {
 TEST_CASE("a cart is priced at current prices and flags problem lines") {
     auto archived = sku("sku_b", "mer_tea", 100, 10);
     archived.status = ProductStatus::archived;
-    auto cart = price_cart({line("sku_a", 3), line("sku_b", 1), line("sku_c", 5)},
-                           {sku("sku_a", "mer_tea", 250, 10), archived, sku("sku_c", "mer_tea", 100, 4)},
-                           {"A", "B", "C"});
+    auto cart =
+        price_cart({line("sku_a", 3), line("sku_b", 1), line("sku_c", 5)},
+                   {sku("sku_a", "mer_tea", 250, 10), archived, sku("sku_c", "mer_tea", 100, 4)},
+                   {"A", "B", "C"});
     REQUIRE(cart);
     CHECK(cart->subtotal == cny(750 + 100 + 500));
     CHECK(cart->lines[0].line_total == cny(750));
@@ -69,7 +74,8 @@ TEST_CASE("a cart is priced at current prices and flags problem lines") {
 }
 
 TEST_CASE("checkout splits per merchant with shipping and one payment") {
-    auto plan = decide_checkout(kUser, two_merchant_cart(), shops(), kAddress, ids(2), kNow, 900'000);
+    auto plan =
+        decide_checkout(kUser, two_merchant_cart(), shops(), kAddress, ids(2), kNow, 900'000);
     REQUIRE(plan);
     REQUIRE(plan->orders.size() == 2);
     // merchants in id order: mer_glow, then mer_tea
@@ -103,7 +109,8 @@ TEST_CASE("checkout splits per merchant with shipping and one payment") {
 
 TEST_CASE("checkout refusals") {
     SUBCASE("empty cart") {
-        auto r = decide_checkout(kUser, PricedCart{{}, cny(0)}, shops(), kAddress, ids(1), kNow, 1000);
+        auto r =
+            decide_checkout(kUser, PricedCart{{}, cny(0)}, shops(), kAddress, ids(1), kNow, 1000);
         REQUIRE_FALSE(r);
         CHECK(r.error().code == ErrorCode::conflict);
     }
@@ -137,7 +144,8 @@ TEST_CASE("checkout refusals") {
 TEST_CASE("cancel and expire release each line; settlement follows what is left") {
     auto plan = decide_checkout(kUser, two_merchant_cart(), shops(), kAddress, ids(2), kNow, 1000);
     REQUIRE(plan);
-    auto released = decide_release(plan->orders[1], OrderEvent::cancel, ActorId::of(kUser), kNow + 1);
+    auto released =
+        decide_release(plan->orders[1], OrderEvent::cancel, ActorId::of(kUser), kNow + 1);
     REQUIRE(released);
     CHECK(released->order.status == OrderStatus::cancelled);
     REQUIRE(released->releases.size() == 2);
@@ -146,7 +154,8 @@ TEST_CASE("cancel and expire release each line; settlement follows what is left"
     CHECK(released->releases[0].ref == plan->orders[1].id.str());
 
     std::vector<Order> after = {plan->orders[0], released->order};
-    auto partly = settle_checkout(plan->checkout, plan->payment, after, OrderEvent::cancel, kNow + 1);
+    auto partly =
+        settle_checkout(plan->checkout, plan->payment, after, OrderEvent::cancel, kNow + 1);
     CHECK(partly.checkout.status == CheckoutStatus::awaiting_payment);
     CHECK(partly.payment.amount == cny(16400));
     CHECK(partly.payment.status == PaymentStatus::requires_confirmation);
@@ -154,7 +163,8 @@ TEST_CASE("cancel and expire release each line; settlement follows what is left"
     auto expired = decide_release(plan->orders[0], OrderEvent::expire, ActorId::system(), kNow + 2);
     REQUIRE(expired);
     after[0] = expired->order;
-    auto done = settle_checkout(partly.checkout, partly.payment, after, OrderEvent::expire, kNow + 2);
+    auto done =
+        settle_checkout(partly.checkout, partly.payment, after, OrderEvent::expire, kNow + 2);
     CHECK(done.checkout.status == CheckoutStatus::expired);
     CHECK(done.payment.status == PaymentStatus::cancelled);
 

@@ -8,11 +8,11 @@ using namespace redloop::engine;
 
 namespace {
 const Timestamp kNow{1'800'000'000'000};
-constexpr OrderStatus kAllStatuses[] = {
-    OrderStatus::awaiting_payment, OrderStatus::paid,      OrderStatus::shipped,
-    OrderStatus::delivered,        OrderStatus::completed, OrderStatus::cancelled,
-    OrderStatus::expired,          OrderStatus::refunded};
-constexpr OrderEvent kAllEvents[] = {OrderEvent::pay,    OrderEvent::ship,   OrderEvent::deliver,
+constexpr OrderStatus kAllStatuses[] = {OrderStatus::awaiting_payment, OrderStatus::paid,
+                                        OrderStatus::shipped,          OrderStatus::delivered,
+                                        OrderStatus::completed,        OrderStatus::cancelled,
+                                        OrderStatus::expired,          OrderStatus::refunded};
+constexpr OrderEvent kAllEvents[] = {OrderEvent::pay,      OrderEvent::ship,   OrderEvent::deliver,
                                      OrderEvent::complete, OrderEvent::cancel, OrderEvent::expire,
                                      OrderEvent::refund};
 
@@ -49,9 +49,8 @@ TEST_CASE("every move not in the table is invalid_transition naming order, state
             auto r = apply_event(order_in(s), e, kNow);
             REQUIRE_FALSE(r);
             CHECK(r.error().code == ErrorCode::invalid_transition);
-            CHECK(r.error().detail ==
-                  "order ord_1 is " + std::string(to_string(s)) + ": it cannot " +
-                      std::string(to_string(e)));
+            CHECK(r.error().detail == "order ord_1 is " + std::string(to_string(s)) +
+                                          ": it cannot " + std::string(to_string(e)));
             ++refused;
         }
     }
@@ -63,10 +62,13 @@ TEST_CASE("the contract's moves are all in the table") {
     CHECK(order_transition(OrderStatus::paid, OrderEvent::ship) == OrderStatus::shipped);
     CHECK(order_transition(OrderStatus::shipped, OrderEvent::deliver) == OrderStatus::delivered);
     CHECK(order_transition(OrderStatus::delivered, OrderEvent::complete) == OrderStatus::completed);
-    CHECK(order_transition(OrderStatus::awaiting_payment, OrderEvent::cancel) == OrderStatus::cancelled);
-    CHECK(order_transition(OrderStatus::awaiting_payment, OrderEvent::expire) == OrderStatus::expired);
+    CHECK(order_transition(OrderStatus::awaiting_payment, OrderEvent::cancel) ==
+          OrderStatus::cancelled);
+    CHECK(order_transition(OrderStatus::awaiting_payment, OrderEvent::expire) ==
+          OrderStatus::expired);
     CHECK(order_transition(OrderStatus::paid, OrderEvent::cancel) == OrderStatus::cancelled);
-    for (auto s : {OrderStatus::paid, OrderStatus::shipped, OrderStatus::delivered, OrderStatus::completed}) {
+    for (auto s : {OrderStatus::paid, OrderStatus::shipped, OrderStatus::delivered,
+                   OrderStatus::completed}) {
         CHECK(order_transition(s, OrderEvent::refund) == OrderStatus::refunded);
     }
     CHECK_FALSE(order_transition(OrderStatus::shipped, OrderEvent::cancel));

@@ -9,6 +9,7 @@ add_executable(integration_tests
   ${REDLOOP_IT_DIR}/support.cpp
   ${REDLOOP_IT_DIR}/auth_test.cpp
   ${REDLOOP_IT_DIR}/catalog_test.cpp
+  ${REDLOOP_IT_DIR}/checkout_test.cpp
   ${REDLOOP_IT_DIR}/cli_test.cpp
   ${REDLOOP_IT_DIR}/http_test.cpp
   ${REDLOOP_IT_DIR}/merchants_test.cpp
@@ -27,6 +28,7 @@ set(REDLOOP_IT_SUITES
   integration_auth
   integration_merchants
   integration_catalog
+  integration_checkout
   integration_notes
   integration_cli)
 foreach(suite IN LISTS REDLOOP_IT_SUITES)

@@ -40,8 +40,8 @@ struct CartLineContext {
 // The line after the command (nullopt: remove it). Refuses an unknown or archived SKU, more
 // than is available, a note that doesn't exist or doesn't tag the SKU's product, a full cart.
 Result<std::optional<CartLine>> decide_set_line(const std::vector<CartLine>& cart,
-                                                const SetCartLine& cmd,
-                                                const CartLineContext& ctx, Timestamp now);
+                                                const SetCartLine& cmd, const CartLineContext& ctx,
+                                                Timestamp now);
 
 enum class LineProblem { none, archived, insufficient_stock };
 std::optional<std::string_view> to_string(LineProblem p);  // nullopt for none
