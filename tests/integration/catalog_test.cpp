@@ -30,17 +30,6 @@ json::object valid_product() {
     return product_json("Valid tea", {{"50 g tin", 6800, 10}, {"250 g box", 29800, 2}}, 500);
 }
 
-struct Merchant {
-    std::string id;
-    std::string auth;
-};
-
-Merchant new_merchant(const ServerProcess& s) {
-    Merchant m{unique_id("mer_"), ""};
-    m.auth = s.bearer(Role::merchant, m.id);
-    return m;
-}
-
 }  // namespace
 
 TEST_SUITE("integration_catalog") {

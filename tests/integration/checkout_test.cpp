@@ -11,25 +11,11 @@ using api::Role;
 
 namespace {
 
-struct Party {
-    std::string id;
-    std::string auth;
-};
-
-Party merchant(const ServerProcess& s) {
-    const auto id = unique_id("mer_");
-    return {id, s.bearer(Role::merchant, id)};
-}
-Party user(const ServerProcess& s) {
-    const auto id = unique_id("usr_");
-    return {id, s.bearer(Role::user, id)};
-}
-
 const std::string kAddress =
     R"({"shipping_address":{"name":"Lin","phone":"+86 138 0000 0000","line1":"1 West Lake Rd",)"
     R"("city":"Hangzhou","postal_code":"310000","country":"CN"}})";
 
-HttpResponse put_line(HttpClient& c, const Party& u, const std::string& sku, std::int64_t quantity,
+HttpResponse put_line(HttpClient& c, const Actor& u, const std::string& sku, std::int64_t quantity,
                       const std::string& note = "") {
     std::string body = R"({"quantity":)" + std::to_string(quantity);
     if (!note.empty()) body += R"(,"note_id":")" + note + "\"";
@@ -38,7 +24,7 @@ HttpResponse put_line(HttpClient& c, const Party& u, const std::string& sku, std
                      {{"Authorization", u.auth}, {"Content-Type", "application/json"}});
 }
 
-HttpResponse checkout(HttpClient& c, const Party& u, const std::string& key,
+HttpResponse checkout(HttpClient& c, const Actor& u, const std::string& key,
                       const std::string& body = kAddress) {
     return c.post("/v1/checkouts", body, u.auth, {{"Idempotency-Key", key}});
 }
@@ -64,7 +50,7 @@ void check_invariants(const ServerProcess& s, const std::string& sku) {
                                 {sku}));
 }
 
-json::value inventory(HttpClient& c, const Party& m, const std::string& sku) {
+json::value inventory(HttpClient& c, const Actor& m, const std::string& sku) {
     const auto r = c.get("/v1/skus/" + sku + "/inventory", m.auth);
     REQUIRE_STATUS(r, 200);
     return r.json();
@@ -76,9 +62,9 @@ TEST_SUITE("integration_checkout") {
     TEST_CASE("two merchants, one checkout: two orders, one payment, stock reserved, replay") {
         ServerProcess server;
         HttpClient c(server.port());
-        const auto tea = merchant(server);
-        const auto glow = merchant(server);
-        const auto buyer = user(server);
+        const auto tea = new_merchant(server);
+        const auto glow = new_merchant(server);
+        const auto buyer = new_user(server);
         REQUIRE_STATUS(c.patch("/v1/merchants/me",
                                R"({"shipping_fee":{"amount":800,"currency":"CNY"},)"
                                R"("free_shipping_over":{"amount":50000,"currency":"CNY"}})",
@@ -158,7 +144,7 @@ TEST_SUITE("integration_checkout") {
         CHECK(c.get("/v1/checkouts/" + checkout_id, buyer.auth).body == first.body);
         CHECK(c.get("/v1/checkouts/" + checkout_id, server.bearer(Role::admin, "usr_ops")).status ==
               200);
-        const auto stranger = user(server);
+        const auto stranger = new_user(server);
         CHECK_PROBLEM(c.get("/v1/checkouts/" + checkout_id, stranger.auth), 404, "not_found");
         CHECK_PROBLEM(c.get("/v1/payments/" + payment_id, stranger.auth), 404, "not_found");
         const auto pay = c.get("/v1/payments/" + payment_id, buyer.auth);
@@ -186,13 +172,13 @@ TEST_SUITE("integration_checkout") {
         opts.threads = 4;
         ServerProcess server(opts);
         HttpClient setup(server.port());
-        const auto m = merchant(server);
+        const auto m = new_merchant(server);
         const auto sku =
             jstr(create_product(setup, m.auth, "Last ten", {{"one", 9900, 10}}), "/skus/0/id");
         constexpr int kBuyers = 50;
-        std::vector<Party> buyers;
+        std::vector<Actor> buyers;
         for (int i = 0; i < kBuyers; ++i) {
-            buyers.push_back(user(server));
+            buyers.push_back(new_user(server));
             REQUIRE_STATUS(put_line(setup, buyers.back(), sku, 1), 200);
         }
         std::atomic<int> created{0}, sold_out{0}, other{0};
@@ -239,8 +225,8 @@ TEST_SUITE("integration_checkout") {
     TEST_CASE("all or nothing: one short line reserves nothing and names the sku") {
         ServerProcess server;
         HttpClient c(server.port());
-        const auto m = merchant(server);
-        const auto buyer = user(server);
+        const auto m = new_merchant(server);
+        const auto buyer = new_user(server);
         const auto p = create_product(c, m.auth, "Pair", {{"plenty", 100, 50}, {"scarce", 100, 2}});
         const auto plenty = jstr(p, "/skus/0/id");
         const auto scarce = jstr(p, "/skus/1/id");
@@ -274,8 +260,8 @@ TEST_SUITE("integration_checkout") {
         opts.extra_args = {"--checkout-ttl", "1"};
         ServerProcess server(opts);
         HttpClient c(server.port());
-        const auto m = merchant(server);
-        const auto buyer = user(server);
+        const auto m = new_merchant(server);
+        const auto buyer = new_user(server);
         const auto sku = jstr(create_product(c, m.auth, "Brief", {{"one", 500, 3}}), "/skus/0/id");
         REQUIRE_STATUS(put_line(c, buyer, sku, 3), 200);
         const auto r = checkout(c, buyer, "exp-1");
@@ -315,10 +301,10 @@ TEST_SUITE("integration_checkout") {
     TEST_CASE("order moves: role checks, cancel releases at once, invalid moves are 409") {
         ServerProcess server;
         HttpClient c(server.port());
-        const auto m = merchant(server);
-        const auto other_m = merchant(server);
-        const auto buyer = user(server);
-        const auto stranger = user(server);
+        const auto m = new_merchant(server);
+        const auto other_m = new_merchant(server);
+        const auto buyer = new_user(server);
+        const auto stranger = new_user(server);
         const auto sku = jstr(create_product(c, m.auth, "Moves", {{"one", 1000, 5}}), "/skus/0/id");
         REQUIRE_STATUS(put_line(c, buyer, sku, 2), 200);
         const auto r = checkout(c, buyer, "moves-1");
@@ -379,9 +365,9 @@ TEST_SUITE("integration_checkout") {
     TEST_CASE("cancelling one order of two lowers the payment to what is left") {
         ServerProcess server;
         HttpClient c(server.port());
-        const auto a = merchant(server);
-        const auto b = merchant(server);
-        const auto buyer = user(server);
+        const auto a = new_merchant(server);
+        const auto b = new_merchant(server);
+        const auto buyer = new_user(server);
         const auto sa = jstr(create_product(c, a.auth, "A", {{"one", 1000, 5}}), "/skus/0/id");
         const auto sb = jstr(create_product(c, b.auth, "B", {{"one", 3000, 5}}), "/skus/0/id");
         REQUIRE_STATUS(put_line(c, buyer, sa, 1), 200);
@@ -403,8 +389,8 @@ TEST_SUITE("integration_checkout") {
     TEST_CASE("cart validation: every bad input is a clear error and changes nothing") {
         ServerProcess server;
         HttpClient c(server.port());
-        const auto m = merchant(server);
-        const auto buyer = user(server);
+        const auto m = new_merchant(server);
+        const auto buyer = new_user(server);
         const auto p = create_product(c, m.auth, "Cart", {{"one", 100, 5}});
         const auto sku = jstr(p, "/skus/0/id");
         const auto other =
@@ -429,7 +415,7 @@ TEST_SUITE("integration_checkout") {
         CHECK_PROBLEM(put_line(c, buyer, "prd_wrong", 1), 400, "invalid_request");
         CHECK_PROBLEM(put_line(c, buyer, sku, 1, "nte_nothere"), 400, "invalid_request");
         CHECK_PROBLEM(put_line(c, buyer, sku, 1, jstr(note.json(), "/id")), 400, "invalid_request");
-        CHECK_PROBLEM(put_line(c, Party{m.id, m.auth}, sku, 1), 403, "forbidden");
+        CHECK_PROBLEM(put_line(c, Actor{m.id, m.auth}, sku, 1), 403, "forbidden");
         CHECK_PROBLEM(c.get("/v1/cart"), 401, "unauthenticated");
         CHECK(c.get("/v1/cart", buyer.auth).json().at_pointer("/items").as_array().empty());
 
@@ -452,8 +438,8 @@ TEST_SUITE("integration_checkout") {
     TEST_CASE("a cart holds at most 100 lines") {
         ServerProcess server;
         HttpClient c(server.port());
-        const auto m = merchant(server);
-        const auto buyer = user(server);
+        const auto m = new_merchant(server);
+        const auto buyer = new_user(server);
         std::vector<SkuSpec> specs;
         for (int i = 0; i < 100; ++i) specs.push_back({"size " + std::to_string(i), 100, 5});
         const auto p = create_product(c, m.auth, "Many", specs);
@@ -474,8 +460,8 @@ TEST_SUITE("integration_checkout") {
     TEST_CASE("checkout refusals") {
         ServerProcess server;
         HttpClient c(server.port());
-        const auto m = merchant(server);
-        const auto buyer = user(server);
+        const auto m = new_merchant(server);
+        const auto buyer = new_user(server);
         const auto sku = jstr(create_product(c, m.auth, "Refuse", {{"one", 100, 5}}), "/skus/0/id");
         CHECK_PROBLEM(checkout(c, buyer, "empty-1"), 409, "conflict");
         REQUIRE_STATUS(put_line(c, buyer, sku, 1), 200);
@@ -502,8 +488,8 @@ TEST_SUITE("integration_checkout") {
     TEST_CASE("orders page with a cursor, newest first") {
         ServerProcess server;
         HttpClient c(server.port());
-        const auto m = merchant(server);
-        const auto buyer = user(server);
+        const auto m = new_merchant(server);
+        const auto buyer = new_user(server);
         const auto sku = jstr(create_product(c, m.auth, "Paged", {{"one", 100, 50}}), "/skus/0/id");
         std::vector<std::string> made;
         for (int i = 0; i < 5; ++i) {

@@ -10,20 +10,6 @@ using api::Role;
 
 namespace {
 
-struct Actor {
-    std::string id;
-    std::string auth;
-};
-
-Actor merchant(const ServerProcess& s) {
-    const auto id = unique_id("mer_");
-    return {id, s.bearer(Role::merchant, id)};
-}
-Actor user(const ServerProcess& s) {
-    const auto id = unique_id("usr_");
-    return {id, s.bearer(Role::user, id)};
-}
-
 std::int64_t views_in_db(const ServerProcess& s, const std::string& note_id) {
     return sqlite_int(s.db_path(), "SELECT views FROM note_stats WHERE note_id = ?1", {note_id});
 }
@@ -43,8 +29,8 @@ TEST_SUITE("integration_notes") {
     TEST_CASE("a note shows its tagged skus with live price and availability") {
         ServerProcess server;
         HttpClient c(server.port());
-        const auto shop = merchant(server);
-        const auto author = user(server);
+        const auto shop = new_merchant(server);
+        const auto author = new_user(server);
         const auto p = create_product(c, shop.auth, "Longjing", {{"50 g tin", 6800, 12}}, 0);
         const auto product_id = jstr(p, "/id");
         const auto sku = jstr(p, "/skus/0/id");
@@ -118,9 +104,9 @@ TEST_SUITE("integration_notes") {
     TEST_CASE("disclosure is set by the engine: brand, affiliate or null") {
         ServerProcess server;
         HttpClient c(server.port());
-        const auto shop = merchant(server);
-        const auto other_shop = merchant(server);
-        const auto author = user(server);
+        const auto shop = new_merchant(server);
+        const auto other_shop = new_merchant(server);
+        const auto author = new_user(server);
         const auto paying =
             jstr(create_product(c, shop.auth, "Pays", {{"A", 1000, 5}}, 1500), "/skus/0/id");
         const auto plain_product = create_product(c, shop.auth, "Plain", {{"B", 1000, 5}}, 0);
@@ -184,8 +170,8 @@ TEST_SUITE("integration_notes") {
     TEST_CASE("invalid notes are 400 and create nothing") {
         ServerProcess server;
         HttpClient c(server.port());
-        const auto shop = merchant(server);
-        const auto author = user(server);
+        const auto shop = new_merchant(server);
+        const auto author = new_user(server);
         std::vector<SkuSpec> specs;
         for (int i = 0; i < 21; ++i) specs.push_back({"v" + std::to_string(i), 100 + i, 1});
         const auto many = create_product(c, shop.auth, "Many variants", specs);
@@ -242,21 +228,21 @@ TEST_SUITE("integration_notes") {
     TEST_CASE("GET /v1/notes?sku_id= pages through the notes of a sku") {
         ServerProcess server;
         HttpClient c(server.port());
-        const auto shop = merchant(server);
+        const auto shop = new_merchant(server);
         const auto p = create_product(c, shop.auth, "Popular", {{"A", 1000, 5}, {"B", 2000, 5}});
         const auto sku = jstr(p, "/skus/0/id");
         const auto other_sku = jstr(p, "/skus/1/id");
 
         std::set<std::string> created;
         for (int i = 0; i < 5; ++i) {
-            const auto author = i % 2 == 0 ? user(server) : shop;
+            const auto author = i % 2 == 0 ? new_user(server) : shop;
             const auto r = post_note(c, author.auth, "note " + std::to_string(i), {sku});
             REQUIRE_STATUS(r, 201);
             created.insert(jstr(r.json(), "/id"));
         }
         // Notes of another sku don't show up.
-        REQUIRE_STATUS(post_note(c, user(server).auth, "elsewhere", {other_sku}), 201);
-        REQUIRE_STATUS(post_note(c, user(server).auth, "untagged", {}), 201);
+        REQUIRE_STATUS(post_note(c, new_user(server).auth, "elsewhere", {other_sku}), 201);
+        REQUIRE_STATUS(post_note(c, new_user(server).auth, "untagged", {}), 201);
 
         std::vector<std::string> seen;
         std::vector<std::size_t> page_sizes;
@@ -320,7 +306,7 @@ TEST_SUITE("integration_notes") {
     TEST_CASE("GET /v1/notes rejects bad parameters") {
         ServerProcess server;
         HttpClient c(server.port());
-        const auto shop = merchant(server);
+        const auto shop = new_merchant(server);
         const auto sku = jstr(create_product(c, shop.auth, "P", {{"A", 1000, 5}}), "/skus/0/id");
         REQUIRE_STATUS(post_note(c, shop.auth, "one", {sku}), 201);
         const auto base = "/v1/notes?sku_id=" + sku;
@@ -347,13 +333,13 @@ TEST_SUITE("integration_notes") {
     TEST_CASE("each read of a note counts one view, written to note_stats within 2 s") {
         ServerProcess server;
         HttpClient c(server.port());
-        const auto shop = merchant(server);
+        const auto shop = new_merchant(server);
         const auto sku =
             jstr(create_product(c, shop.auth, "Viewed", {{"A", 1000, 5}}), "/skus/0/id");
-        const auto created = post_note(c, user(server).auth, "watched", {sku});
+        const auto created = post_note(c, new_user(server).auth, "watched", {sku});
         REQUIRE_STATUS(created, 201);
         const auto id = jstr(created.json(), "/id");
-        const auto other = jstr(post_note(c, user(server).auth, "ignored", {sku}).json(), "/id");
+        const auto other = jstr(post_note(c, new_user(server).auth, "ignored", {sku}).json(), "/id");
 
         constexpr int kReads = 7;
         for (int i = 0; i < kReads; ++i) REQUIRE_STATUS(c.get("/v1/notes/" + id), 200);
@@ -380,7 +366,7 @@ TEST_SUITE("integration_notes") {
     TEST_CASE("concurrent reads are all counted") {
         ServerProcess server;
         HttpClient c(server.port());
-        const auto note = post_note(c, user(server).auth, "popular", {});
+        const auto note = post_note(c, new_user(server).auth, "popular", {});
         REQUIRE_STATUS(note, 201);
         const auto id = jstr(note.json(), "/id");
         constexpr int kThreads = 4;
@@ -411,7 +397,7 @@ TEST_SUITE("integration_notes") {
     TEST_CASE("views counted just before SIGTERM are written at shutdown") {
         ServerProcess server;
         HttpClient c(server.port());
-        const auto note = post_note(c, user(server).auth, "last words", {});
+        const auto note = post_note(c, new_user(server).auth, "last words", {});
         REQUIRE_STATUS(note, 201);
         const auto id = jstr(note.json(), "/id");
         // Let any pending flush pass, then read and stop at once.

@@ -242,4 +242,14 @@ std::optional<double> metric_value(const std::string& text, const std::string& s
     return std::nullopt;
 }
 
+Actor new_merchant(const ServerProcess& s) {
+    const auto id = unique_id("mer_");
+    return {id, s.bearer(api::Role::merchant, id)};
+}
+
+Actor new_user(const ServerProcess& s) {
+    const auto id = unique_id("usr_");
+    return {id, s.bearer(api::Role::user, id)};
+}
+
 }  // namespace redloop::it

@@ -59,6 +59,14 @@ bool problem_is_complete(const HttpResponse& r);
 // A well-formed id no other test uses: prefix + "t" + pid + counter ("mer_t4711n3").
 std::string unique_id(const std::string& prefix);
 
+// A fresh merchant or user of the server, with its "Bearer ..." header value.
+struct Actor {
+    std::string id;
+    std::string auth;
+};
+Actor new_merchant(const ServerProcess& s);
+Actor new_user(const ServerProcess& s);
+
 // ---- JWTs built by hand (base64url + HMAC from OpenSSL) ----
 std::string base64url(std::string_view bytes);
 // header.payload.signature with `alg` one of HS256, HS384, HS512 (signed with `secret`) or
