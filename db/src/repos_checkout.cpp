@@ -36,14 +36,18 @@ std::vector<CartLine> cart_of(Tx& tx, const UserId& user) {
 void upsert_cart_line(Tx& tx, const UserId& user, const CartLine& l) {
     const long long quantity = l.quantity, added = l.added_at.unix_ms,
                     updated = l.updated_at.unix_ms;
-    std::string note = l.note_id ? l.note_id->str() : std::string();
-    soci::indicator note_ind = l.note_id ? soci::i_ok : soci::i_null;
+    NullableText note = nullable(l.note_id);
     Query q(tx,
             "INSERT INTO cart_lines (user_id, sku_id, quantity, note_id, added_at, updated_at) "
             "VALUES (:u, :s, :q, :n, :a, :up) ON CONFLICT (user_id, sku_id) DO UPDATE SET "
             "quantity = excluded.quantity, note_id = excluded.note_id, "
             "updated_at = excluded.updated_at");
-    q.use(user.str()).use(l.sku_id.str()).use(quantity).use(note, note_ind).use(added).use(updated);
+    q.use(user.str())
+        .use(l.sku_id.str())
+        .use(quantity)
+        .use(note.value, note.ind)
+        .use(added)
+        .use(updated);
     q.run();
 }
 
@@ -267,8 +271,7 @@ void insert_order(Tx& tx, const Order& o) {
         const int position = static_cast<int>(i);
         const long long quantity = l.quantity, unit = l.unit_price.minor,
                         line_total = l.line_total.minor;
-        std::string note = l.note_id ? l.note_id->str() : std::string();
-        soci::indicator ni = l.note_id ? soci::i_ok : soci::i_null;
+        NullableText note = nullable(l.note_id);
         Query ql(tx,
                  "INSERT INTO order_lines (order_id, position, sku_id, title, quantity, "
                  "unit_price_minor, line_total_minor, note_id) VALUES (:o, :p, :s, :t, :q, :u, "
@@ -280,7 +283,7 @@ void insert_order(Tx& tx, const Order& o) {
             .use(quantity)
             .use(unit)
             .use(line_total)
-            .use(note, ni);
+            .use(note.value, note.ind);
         ql.run();
     }
     for (const auto& h : o.history) append_history(tx, o.id, h);

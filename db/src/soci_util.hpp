@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <optional>
 #include <string>
 
 #include "redloop/engine/error.hpp"
@@ -17,8 +18,14 @@ engine::Error classify_exception(const std::exception& e);
 // Money from its two columns; the currency was validated when written.
 engine::Money money_from(long long minor, const std::string& currency);
 
-inline long long ll(std::int64_t v) {
-    return static_cast<long long>(v);
+// A nullable text column bound from an optional id: the value and its indicator together.
+struct NullableText {
+    std::string value;
+    soci::indicator ind = soci::i_null;
+};
+template <typename IdT>
+NullableText nullable(const std::optional<IdT>& id) {
+    return id ? NullableText{id->str(), soci::i_ok} : NullableText{};
 }
 
 }  // namespace redloop::db
