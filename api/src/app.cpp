@@ -62,6 +62,7 @@ App::App(db::Database& db, AppConfig config, Clock clock)
     add_cart_routes(router_);
     add_checkout_routes(router_);
     add_order_routes(router_);
+    add_payment_routes(router_);
 }
 
 void App::count_checkout(const std::string& outcome) {
@@ -292,6 +293,10 @@ void App::run_maintenance() {
     flush_views();
     const auto now = clock_();
     expire_due_checkouts(db_, now);
+    if (now.unix_ms - last_webhook_retry_ms_ >= 2000) {
+        last_webhook_retry_ms_ = now.unix_ms;
+        retry_pending_webhooks(*this, now);
+    }
     if (now.unix_ms - last_purge_ms_ < 60'000) return;
     last_purge_ms_ = now.unix_ms;
     auto purged = db_.write([&](db::Tx& tx) -> engine::Result<std::int64_t> {

@@ -18,6 +18,7 @@
 #include "metrics.hpp"
 #include "redloop/db/database.hpp"
 #include "redloop/engine/ids.hpp"
+#include "redloop/engine/provider.hpp"
 #include "redloop/engine/time.hpp"
 #include "router.hpp"
 
@@ -68,6 +69,9 @@ class App {
     Response handle(const Request& req);
 
     db::Database& db() { return db_; }
+    // The payment provider (the sandbox by default); null: payments can't be confirmed.
+    void set_provider(engine::PaymentProvider* provider) { provider_ = provider; }
+    engine::PaymentProvider* provider() { return provider_; }
     const AppConfig& config() const { return config_; }
     Metrics& metrics() { return metrics_; }
     ViewCounter& views() { return views_; }
@@ -99,12 +103,16 @@ class App {
     std::mutex known_mutex_;
     std::set<std::string> known_actors_;
     std::int64_t last_purge_ms_ = 0;
+    std::int64_t last_webhook_retry_ms_ = 0;
+    engine::PaymentProvider* provider_ = nullptr;
     std::mutex checkouts_mutex_;
     std::map<std::string, std::uint64_t> checkouts_;
 };
 
 // The expiry sweeper (handlers_checkout.cpp); returns how many checkouts expired.
 int expire_due_checkouts(db::Database& db, engine::Timestamp now);
+// Provider events waiting for what they name (handlers_payments.cpp).
+void retry_pending_webhooks(App& app, engine::Timestamp now);
 
 // Route registration, one function per area (handlers_*.cpp).
 void add_ops_routes(Router& r);
@@ -114,5 +122,6 @@ void add_note_routes(Router& r);
 void add_cart_routes(Router& r);
 void add_checkout_routes(Router& r);
 void add_order_routes(Router& r);
+void add_payment_routes(Router& r);
 
 }  // namespace redloop::api

@@ -163,6 +163,65 @@ Result<Shipment> decode_shipment(const json::value& body) {
     return finish(r, std::move(s));
 }
 
+Result<std::string> decode_confirm(const json::value& body) {
+    JsonReader r(body);
+    auto card = r.string("card_number");
+    if (auto s = r.finish(); !s) return fail(s.error());
+    if (card.size() < 12 || card.size() > 19 ||
+        card.find_first_not_of("0123456789") != std::string::npos) {
+        return fail(ErrorCode::invalid_request, "card_number: expected 12 to 19 digits");
+    }
+    return card;
+}
+
+Result<CreateRefund> decode_create_refund(const json::value& body) {
+    JsonReader r(body);
+    CreateRefund cmd;
+    cmd.amount = r.money("amount");
+    cmd.reason = r.string("reason");
+    cmd.restock = r.opt_boolean("restock").value_or(false);
+    return finish(r, std::move(cmd));
+}
+
+Result<ProviderEvent> decode_provider_event(const json::value& body) {
+    JsonReader r(body);
+    const auto id = r.string("id");
+    const auto type = r.string("type");
+    std::string payment, refund;
+    bool has_refund = false;
+    Money amount;
+    r.each_object_field("data", true, [&](JsonReader& d) {
+        payment = d.string("payment_id");
+        amount = d.money("amount");
+        if (auto ref = d.opt_string("refund_id")) {
+            has_refund = true;
+            refund = *ref;
+        }
+    });
+    if (auto s = r.finish(); !s) return fail(s.error());
+    auto event_id = EventId::parse(id);
+    if (!event_id) return fail(ErrorCode::invalid_request, "id: " + event_id.error().detail);
+    if (type != "payment.succeeded" && type != "payment.failed" && type != "refund.succeeded") {
+        return fail(ErrorCode::invalid_request,
+                    "type must be payment.succeeded, payment.failed or refund.succeeded");
+    }
+    auto payment_id = PaymentId::parse(payment);
+    if (!payment_id)
+        return fail(ErrorCode::invalid_request, "data.payment_id: " + payment_id.error().detail);
+    ProviderEvent e{*event_id, type, *payment_id, std::nullopt, amount};
+    if (type == "refund.succeeded") {
+        if (!has_refund)
+            return fail(ErrorCode::invalid_request, "data.refund_id is required for refund events");
+        auto refund_id = RefundId::parse(refund);
+        if (!refund_id)
+            return fail(ErrorCode::invalid_request, "data.refund_id: " + refund_id.error().detail);
+        e.refund_id = *refund_id;
+    } else if (has_refund) {
+        return fail(ErrorCode::invalid_request, "data.refund_id: only refund events carry it");
+    }
+    return e;
+}
+
 Status decode_empty(const std::string& raw_body) {
     if (raw_body.empty()) return {};
     auto v = parse_json_object(raw_body);
@@ -337,12 +396,31 @@ json::value encode_order(const Order& o) {
 }
 
 json::value encode_payment(const Payment& p) {
+    json::array history;
+    for (const auto& h : p.history) {
+        history.push_back(json::object{{"status", to_string(h.status)}, {"at", to_rfc3339(h.at)}});
+    }
     return json::object{{"id", p.id.str()},
                         {"checkout_id", p.checkout_id.str()},
                         {"status", to_string(p.status)},
                         {"amount", encode_money(p.amount)},
+                        {"refunded_amount", encode_money(p.refunded)},
+                        {"history", std::move(history)},
                         {"created_at", to_rfc3339(p.created_at)},
                         {"updated_at", to_rfc3339(p.updated_at)}};
+}
+
+json::value encode_refund(const Refund& r) {
+    return json::object{
+        {"id", r.id.str()},
+        {"order_id", r.order_id ? json::value(r.order_id->str()) : json::value(nullptr)},
+        {"payment_id", r.payment_id.str()},
+        {"amount", encode_money(r.amount)},
+        {"reason", r.reason},
+        {"restock", r.restock},
+        {"status", to_string(r.status)},
+        {"created_at", to_rfc3339(r.created_at)},
+        {"updated_at", to_rfc3339(r.updated_at)}};
 }
 
 json::value encode_checkout(const Checkout& c, const std::vector<Order>& orders, const Payment& p) {

@@ -13,6 +13,7 @@
 #include "redloop/engine/merchant.hpp"
 #include "redloop/engine/notes.hpp"
 #include "redloop/engine/result.hpp"
+#include "redloop/engine/settlement.hpp"
 
 namespace redloop::api {
 
@@ -30,6 +31,19 @@ engine::Result<engine::SetCartLine> decode_set_cart_line(const engine::SkuId& sk
 engine::Result<engine::ShippingAddress> decode_checkout(const boost::json::value& body);
 // POST /v1/orders/{id}/ship: {carrier, tracking_number}
 engine::Result<engine::Shipment> decode_shipment(const boost::json::value& body);
+// POST /v1/payments/{id}/confirm: {card_number}
+engine::Result<std::string> decode_confirm(const boost::json::value& body);
+// POST /v1/orders/{id}/refunds: {amount, reason, restock?}
+engine::Result<engine::CreateRefund> decode_create_refund(const boost::json::value& body);
+// A provider event: {id, type, data:{payment_id, amount, refund_id?}}
+struct ProviderEvent {
+    engine::EventId id;
+    std::string type;  // payment.succeeded | payment.failed | refund.succeeded
+    engine::PaymentId payment_id;
+    std::optional<engine::RefundId> refund_id;
+    engine::Money amount;
+};
+engine::Result<ProviderEvent> decode_provider_event(const boost::json::value& body);
 // An action with no parameters: the body may be absent or {}.
 engine::Status decode_empty(const std::string& raw_body);
 
@@ -44,6 +58,7 @@ boost::json::value encode_note(const engine::Note& n,
 boost::json::value encode_cart(const engine::PricedCart& cart);
 boost::json::value encode_order(const engine::Order& o);
 boost::json::value encode_payment(const engine::Payment& p);
+boost::json::value encode_refund(const engine::Refund& r);
 boost::json::value encode_checkout(const engine::Checkout& c,
                                    const std::vector<engine::Order>& orders,
                                    const engine::Payment& p);

@@ -118,8 +118,10 @@ Status settle_checkout(db::Tx& tx, const CheckoutId& id, OrderEvent event, Times
         !db::update_checkout_status(tx, settled.checkout, checkout->status)) {
         return fail(ErrorCode::conflict, "checkout changed while it was being settled; retry");
     }
-    if (settled.payment.status != payment->status || !(settled.payment.amount == payment->amount)) {
-        db::update_payment(tx, settled.payment);
+    if ((settled.payment.status != payment->status ||
+         !(settled.payment.amount == payment->amount)) &&
+        !db::update_payment(tx, settled.payment, payment->status)) {
+        return fail(ErrorCode::conflict, "payment changed while the checkout was settled; retry");
     }
     return {};
 }

@@ -14,6 +14,10 @@ using namespace redloop::engine;
 Result<Order> release_order(db::Tx& tx, const Order& order, OrderEvent event, const ActorId& actor,
                             Timestamp now);
 Status settle_checkout(db::Tx& tx, const CheckoutId& id, OrderEvent event, Timestamp now);
+// handlers_payments.cpp
+Result<Order> cancel_paid_order(db::Tx& tx, const Order& order, const ActorId& actor, Timestamp now,
+                                std::optional<Refund>& refund_out);
+void notify_provider_of_refund(App& app, const Refund& refund);
 
 namespace {
 
@@ -98,11 +102,19 @@ Result<Response> cancel(Context& ctx) {
     auto id = path_id<OrderId>(ctx, 0);
     if (!id) return fail(id.error());
     if (auto s = decode_empty(ctx.req.body); !s) return fail(s.error());
-    return ctx.app.write(ctx, [&](db::Tx& tx) -> Result<Response> {
+    std::optional<Refund> refund;
+    auto resp = ctx.app.write(ctx, [&](db::Tx& tx) -> Result<Response> {
+        refund.reset();
         auto o = load_for_move(tx, *p, *id, [](const Principal& pr, const Order& ord) {
             return is_buyer(pr, ord) || is_seller(pr, ord);
         });
         if (!o) return fail(o.error());
+        if (o->status == OrderStatus::paid) {
+            // Paid, not shipped: cancelled now, refunded in full and restocked.
+            auto cancelled = cancel_paid_order(tx, *o, p->sub, ctx.now, refund);
+            if (!cancelled) return fail(cancelled.error());
+            return json_response(200, encode_order(*cancelled));
+        }
         auto released = release_order(tx, *o, OrderEvent::cancel, p->sub, ctx.now);
         if (!released) return fail(released.error());
         if (auto s = settle_checkout(tx, o->checkout_id, OrderEvent::cancel, ctx.now); !s) {
@@ -110,6 +122,8 @@ Result<Response> cancel(Context& ctx) {
         }
         return json_response(200, encode_order(*released));
     });
+    if (resp && refund) notify_provider_of_refund(ctx.app, *refund);
+    return resp;
 }
 
 Result<Response> ship(Context& ctx) {

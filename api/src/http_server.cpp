@@ -314,6 +314,11 @@ void Session::handle() {
     req.body = std::move(msg.body());
     req.has_body = msg.has_content_length() || msg.chunked();
     req.content_type = std::string(msg[http::field::content_type]);
+    for (const auto& field : msg) {
+        std::string name(field.name_string());
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        req.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
     req.authorization = std::string(msg[http::field::authorization]);
     if (auto it = msg.find("Idempotency-Key"); it != msg.end()) {
         req.has_idempotency_key = true;

@@ -21,6 +21,7 @@ struct Request {
     std::string idempotency_key;
     bool has_idempotency_key = false;
     std::string request_id;
+    std::vector<std::pair<std::string, std::string>> headers;  // every header, names lower-case
 
     // The last value of a query parameter, or nullopt.
     std::optional<std::string> query_param(std::string_view name) const {

@@ -13,6 +13,7 @@
 #include "auth.hpp"
 #include "http_server.hpp"
 #include "id_generator.hpp"
+#include "sandbox_provider.hpp"
 #include "seed.hpp"
 
 using namespace redloop;
@@ -114,6 +115,13 @@ int main(int argc, char** argv) {
         ->envname("REDLOOP_CHECKOUT_TTL")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400}))
         ->capture_default_str();
+    std::int64_t sandbox_delay_ms = 20;
+    serve
+        ->add_option("--sandbox-webhook-delay", sandbox_delay_ms,
+                     "milliseconds before the sandbox provider sends its webhook")
+        ->envname("REDLOOP_SANDBOX_WEBHOOK_DELAY")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{3'600'000}))
+        ->capture_default_str();
     serve->add_flag("--dev", dev, "generate and print missing secrets (development only)")
         ->envname("REDLOOP_DEV");
 
@@ -204,10 +212,16 @@ int main(int argc, char** argv) {
     auto db = open_db(db_url, pool);
     if (!db || !migrate(*db)) return 1;
     api::App app(*db, config);
+    api::SandboxProvider sandbox(config.webhook_secret,
+                                 std::chrono::milliseconds(sandbox_delay_ms));
+    app.set_provider(&sandbox);
     spdlog::info("database {} ready; {} threads, {} connections", db->description(),
                  server_options.threads, pool);
     return api::run_server(
-        app, server_options, [](const std::string& address, unsigned short port) {
+        app, server_options, [&](const std::string& address, unsigned short port) {
+            // The sandbox delivers its webhooks to this very server.
+            sandbox.set_target(address == "0.0.0.0" || address == "::" ? "127.0.0.1" : address,
+                               port);
             std::cout << "redloop listening on http://" << address << ":" << port << std::endl;
         });
 }

@@ -67,30 +67,51 @@ void clear_cart(Tx& tx, const UserId& user) {
 
 std::optional<Payment> find_payment(Tx& tx, const PaymentId& id) {
     std::string checkout, user, status, currency;
-    long long amount = 0, created = 0, updated = 0;
+    long long amount = 0, refunded = 0, created = 0, updated = 0;
     Query q(tx,
-            "SELECT checkout_id, user_id, status, amount_minor, currency, created_at, updated_at "
-            "FROM payments WHERE id = :id");
+            "SELECT checkout_id, user_id, status, amount_minor, refunded_minor, currency, "
+            "created_at, updated_at FROM payments WHERE id = :id");
     q.into(checkout)
         .into(user)
         .into(status)
         .into(amount)
+        .into(refunded)
         .into(currency)
         .into(created)
         .into(updated)
         .use(id.str());
     q.execute();
     if (!q.fetch()) return std::nullopt;
-    return Payment{id,
-                   CheckoutId::trusted(checkout),
-                   UserId::trusted(user),
-                   parse_payment_status(status).value_or(PaymentStatus::failed),
-                   money_from(amount, currency),
-                   Timestamp{created},
-                   Timestamp{updated}};
+    Payment p;
+    p.id = id;
+    p.checkout_id = CheckoutId::trusted(checkout);
+    p.user_id = UserId::trusted(user);
+    p.status = parse_payment_status(status).value_or(PaymentStatus::failed);
+    p.amount = money_from(amount, currency);
+    p.refunded = money_from(refunded, currency);
+    p.created_at = Timestamp{created};
+    p.updated_at = Timestamp{updated};
+    std::string h_status;
+    long long at = 0;
+    Query h(tx, "SELECT status, at FROM payment_history WHERE payment_id = :p ORDER BY seq");
+    h.into(h_status).into(at).use(id.str());
+    h.execute();
+    while (h.fetch()) {
+        p.history.push_back(PaymentHistoryEntry{
+            parse_payment_status(h_status).value_or(PaymentStatus::failed), Timestamp{at}});
+    }
+    return p;
 }
 
 namespace {
+void append_payment_history(Tx& tx, const PaymentId& id, const PaymentHistoryEntry& h) {
+    const std::string status(to_string(h.status));
+    const long long at = h.at.unix_ms;
+    Query q(tx, "INSERT INTO payment_history (payment_id, status, at) VALUES (:p, :s, :a)");
+    q.use(id.str()).use(status).use(at);
+    q.run();
+}
+
 void insert_payment(Tx& tx, const Payment& p) {
     const std::string status(to_string(p.status)), currency(p.amount.currency.code());
     const long long amount = p.amount.minor, created = p.created_at.unix_ms,
@@ -107,16 +128,21 @@ void insert_payment(Tx& tx, const Payment& p) {
         .use(created)
         .use(updated);
     q.run();
+    for (const auto& h : p.history) append_payment_history(tx, p.id, h);
 }
 }  // namespace
 
-void update_payment(Tx& tx, const Payment& p) {
-    const std::string status(to_string(p.status));
-    const long long amount = p.amount.minor, updated = p.updated_at.unix_ms;
+bool update_payment(Tx& tx, const Payment& p, PaymentStatus from) {
+    const std::string status(to_string(p.status)), from_s(to_string(from));
+    const long long amount = p.amount.minor, refunded = p.refunded.minor,
+                    updated = p.updated_at.unix_ms;
     Query q(tx,
-            "UPDATE payments SET status = :s, amount_minor = :a, updated_at = :ua WHERE id = :id");
-    q.use(status).use(amount).use(updated).use(p.id.str());
-    q.run();
+            "UPDATE payments SET status = :s, amount_minor = :a, refunded_minor = :r, "
+            "updated_at = :ua WHERE id = :id AND status = :f");
+    q.use(status).use(amount).use(refunded).use(updated).use(p.id.str()).use(from_s);
+    if (q.run() != 1) return false;
+    if (p.status != from && !p.history.empty()) append_payment_history(tx, p.id, p.history.back());
+    return true;
 }
 
 // ---------------------------------------------------------------- orders
@@ -126,6 +152,7 @@ namespace {
 struct OrderRow {
     std::string id, checkout, user, merchant, status, currency;
     long long subtotal = 0, fee = 0, total = 0, refunded = 0, created = 0, updated = 0, seq = 0;
+    int restocked = 0;
     std::string name, phone, line1, city, postal, country, carrier, tracking;
     soci::indicator name_i = soci::i_null, phone_i = soci::i_null, line1_i = soci::i_null,
                     city_i = soci::i_null, postal_i = soci::i_null, country_i = soci::i_null,
@@ -152,7 +179,8 @@ struct OrderRow {
             .into(tracking, tracking_i)
             .into(created)
             .into(updated)
-            .into(seq);
+            .into(seq)
+            .into(restocked);
     }
 };
 
@@ -160,7 +188,7 @@ constexpr const char* kOrderSelect =
     "SELECT id, checkout_id, user_id, merchant_id, status, currency, subtotal_minor, "
     "shipping_fee_minor, total_minor, refunded_minor, ship_name, ship_phone, ship_line1, "
     "ship_city, ship_postal_code, ship_country, carrier, tracking_number, created_at, updated_at, "
-    "seq FROM orders ";
+    "seq, restocked FROM orders ";
 
 Order complete(Tx& tx, const OrderRow& r) {
     Order o;
@@ -184,6 +212,7 @@ Order complete(Tx& tx, const OrderRow& r) {
     if (r.carrier_i == soci::i_ok) {
         o.shipment = Shipment{r.carrier, r.tracking_i == soci::i_ok ? r.tracking : ""};
     }
+    o.restocked = r.restocked != 0;
     o.created_at = Timestamp{r.created};
     o.updated_at = Timestamp{r.updated};
     {
@@ -366,13 +395,16 @@ bool update_order(Tx& tx, const Order& o, OrderStatus from) {
     const long long refunded = o.refunded.minor, updated = o.updated_at.unix_ms;
     const Shipment s = o.shipment.value_or(Shipment{});
     soci::indicator si = o.shipment ? soci::i_ok : soci::i_null;
+    const int restocked = o.restocked ? 1 : 0;
     Query q(tx,
             "UPDATE orders SET status = :s, refunded_minor = :r, carrier = :c, "
-            "tracking_number = :t, updated_at = :ua WHERE id = :id AND status = :from");
+            "tracking_number = :t, restocked = :rs, updated_at = :ua "
+            "WHERE id = :id AND status = :from");
     q.use(status)
         .use(refunded)
         .use(s.carrier, si)
         .use(s.tracking_number, si)
+        .use(restocked)
         .use(updated)
         .use(o.id.str())
         .use(from_s);

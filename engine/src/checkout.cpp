@@ -109,8 +109,15 @@ Result<CheckoutPlan> decide_checkout(const UserId& user, const PricedCart& cart,
         amount = *a;
         plan.orders.push_back(std::move(o));
     }
-    plan.payment = Payment{ids.payment, ids.checkout, user, PaymentStatus::requires_confirmation,
-                           amount,      now,          now};
+    plan.payment.id = ids.payment;
+    plan.payment.checkout_id = ids.checkout;
+    plan.payment.user_id = user;
+    plan.payment.status = PaymentStatus::requires_confirmation;
+    plan.payment.amount = amount;
+    plan.payment.refunded = Money{0, amount.currency};
+    plan.payment.created_at = now;
+    plan.payment.updated_at = now;
+    plan.payment.history.push_back(PaymentHistoryEntry{PaymentStatus::requires_confirmation, now});
     return plan;
 }
 
@@ -156,9 +163,10 @@ CheckoutAfterRelease settle_checkout(const Checkout& checkout, const Payment& pa
         out.checkout.status =
             event == OrderEvent::expire ? CheckoutStatus::expired : CheckoutStatus::cancelled;
         out.checkout.updated_at = now;
-        out.payment.status = PaymentStatus::cancelled;
         out.payment.amount = payment.amount;  // what was asked stays on record
-        out.payment.updated_at = now;
+        if (auto cancelled = apply_event(out.payment, PaymentEvent::cancel, now)) {
+            out.payment = *cancelled;
+        }
     }
     return out;
 }

@@ -339,7 +339,8 @@ TEST_SUITE("integration_notes") {
         const auto created = post_note(c, new_user(server).auth, "watched", {sku});
         REQUIRE_STATUS(created, 201);
         const auto id = jstr(created.json(), "/id");
-        const auto other = jstr(post_note(c, new_user(server).auth, "ignored", {sku}).json(), "/id");
+        const auto other =
+            jstr(post_note(c, new_user(server).auth, "ignored", {sku}).json(), "/id");
 
         constexpr int kReads = 7;
         for (int i = 0; i < kReads; ++i) REQUIRE_STATUS(c.get("/v1/notes/" + id), 200);

@@ -13,7 +13,8 @@ add_executable(integration_tests
   ${REDLOOP_IT_DIR}/cli_test.cpp
   ${REDLOOP_IT_DIR}/http_test.cpp
   ${REDLOOP_IT_DIR}/merchants_test.cpp
-  ${REDLOOP_IT_DIR}/notes_test.cpp)
+  ${REDLOOP_IT_DIR}/notes_test.cpp
+  ${REDLOOP_IT_DIR}/payments_test.cpp)
 target_include_directories(integration_tests PRIVATE ${REDLOOP_IT_DIR})
 target_link_libraries(integration_tests PRIVATE
   redloop_api redloop_doctest_main redloop_warnings SQLite::SQLite3 OpenSSL::Crypto)
@@ -30,6 +31,7 @@ set(REDLOOP_IT_SUITES
   integration_catalog
   integration_checkout
   integration_notes
+  integration_payments
   integration_cli)
 foreach(suite IN LISTS REDLOOP_IT_SUITES)
   add_test(NAME ${suite} COMMAND integration_tests --test-suite=${suite})

@@ -85,7 +85,32 @@ std::vector<engine::CheckoutId> due_checkouts(Tx& tx, engine::Timestamp now, int
 
 // ---- payments ----
 std::optional<engine::Payment> find_payment(Tx& tx, const engine::PaymentId& id);
-void update_payment(Tx& tx, const engine::Payment& p);
+// Writes status, amount, refunded and the newest history entry if the stored status is still
+// `from`; false (nothing written) when another writer moved it first.
+bool update_payment(Tx& tx, const engine::Payment& p, engine::PaymentStatus from);
+
+// ---- refunds ----
+void insert_refund(Tx& tx, const engine::Refund& r);
+std::optional<engine::Refund> find_refund(Tx& tx, const engine::RefundId& id);
+std::vector<engine::Refund> refunds_of_order(Tx& tx, const engine::OrderId& id);
+// pending -> succeeded; false when it was not pending any more.
+bool mark_refund_succeeded(Tx& tx, const engine::Refund& r);
+
+// ---- provider webhook events ----
+struct WebhookEvent {
+    std::string id;
+    std::string type;
+    std::string payload;
+    std::string status;  // processed | pending | rejected
+    int attempts = 0;
+    std::string detail;
+    engine::Timestamp received_at;
+    engine::Timestamp updated_at;
+};
+std::optional<WebhookEvent> find_webhook_event(Tx& tx, const std::string& id);
+// Inserts or replaces the record of an event.
+void save_webhook_event(Tx& tx, const WebhookEvent& e);
+std::vector<WebhookEvent> pending_webhook_events(Tx& tx, int limit);
 
 // ---- orders ----
 std::optional<engine::Order> find_order(Tx& tx, const engine::OrderId& id);
@@ -108,6 +133,9 @@ bool update_order(Tx& tx, const engine::Order& order, engine::OrderStatus from);
 // False when a reservation was no longer held (nothing is written then by the caller's rollback).
 bool release_reservations(Tx& tx, const engine::OrderId& order,
                           const std::vector<engine::StockMovement>& releases);
+// Applies the sale movements of a paid order and marks its held reservations sold.
+bool sell_reservations(Tx& tx, const engine::OrderId& order,
+                       const std::vector<engine::StockMovement>& sales);
 // SUM(quantity) of the SKU's held reservations (for invariant checks).
 std::int64_t held_quantity(Tx& tx, const engine::SkuId& sku);
 

@@ -111,6 +111,7 @@ struct Order {
     Money refunded;
     std::optional<ShippingAddress> address;  // nullopt once erased for privacy
     std::optional<Shipment> shipment;
+    bool restocked = false;  // its units went back into stock with a refund
     std::vector<HistoryEntry> history;
     Timestamp created_at;
     Timestamp updated_at;

@@ -1,0 +1,352 @@
+// Payments over the real server: the sandbox provider, signed webhooks, refunds.
+#include <thread>
+
+#include "support.hpp"
+#include "webhook_signature.hpp"
+
+using namespace redloop;
+using namespace redloop::it;
+using api::Role;
+
+namespace {
+
+const std::string kAddress =
+    R"({"shipping_address":{"name":"Lin","phone":"13800000000","line1":"1 West Lake Rd",)"
+    R"("city":"Hangzhou","postal_code":"310000","country":"CN"}})";
+const std::string kGoodCard = R"({"card_number":"4242424242424242"})";
+const std::string kDeclinedCard = R"({"card_number":"4000000000000002"})";
+
+ServerOptions with_args(std::vector<std::string> args) {
+    ServerOptions o;
+    o.extra_args = std::move(args);
+    return o;
+}
+
+struct Shop {
+    Actor merchant;
+    Actor buyer;
+    std::string sku;
+};
+
+// A merchant with one SKU (price 5000, stock 10) and a buyer.
+Shop open_shop(const ServerProcess& server, HttpClient& c) {
+    Shop s{new_merchant(server), new_user(server), ""};
+    s.sku = jstr(create_product(c, s.merchant.auth, "Tea", {{"tin", 5000, 10}}), "/skus/0/id");
+    return s;
+}
+
+// Puts `quantity` in the buyer's cart and checks out; returns the checkout JSON.
+json::value buy(HttpClient& c, const Shop& s, std::int64_t quantity, const std::string& key) {
+    const auto put = c.request(
+        "PUT", "/v1/cart/items/" + s.sku, R"({"quantity":)" + std::to_string(quantity) + "}",
+        {{"Authorization", s.buyer.auth}, {"Content-Type", "application/json"}});
+    REQUIRE_STATUS(put, 200);
+    const auto r = c.post("/v1/checkouts", kAddress, s.buyer.auth, {{"Idempotency-Key", key}});
+    REQUIRE_STATUS(r, 201);
+    return r.json();
+}
+
+std::string status_of_payment(HttpClient& c, const Shop& s, const std::string& payment) {
+    return jstr(c.get("/v1/payments/" + payment, s.buyer.auth).json(), "/status");
+}
+
+bool payment_becomes(HttpClient& c, const Shop& s, const std::string& payment,
+                     const std::string& status) {
+    return eventually([&] { return status_of_payment(c, s, payment) == status; },
+                      std::chrono::seconds(8));
+}
+
+json::value inventory(HttpClient& c, const Shop& s) {
+    return c.get("/v1/skus/" + s.sku + "/inventory", s.merchant.auth).json();
+}
+
+// Sends a provider event signed with the test secret (or as told).
+HttpResponse send_event(HttpClient& c, const std::string& body,
+                        std::optional<std::string> signature = std::nullopt) {
+    const auto header =
+        signature ? *signature : api::sign_webhook(kTestWebhookSecret, unix_now(), body);
+    Headers h{{"Content-Type", "application/json"}};
+    if (!header.empty()) h.emplace_back("Payment-Signature", header);
+    return c.request("POST", "/v1/webhooks/payments", body, h);
+}
+
+std::string event_body(const std::string& id, const std::string& type, const std::string& payment,
+                       std::int64_t amount, const std::string& refund = "") {
+    std::string data = R"({"payment_id":")" + payment + R"(","amount":{"amount":)" +
+                       std::to_string(amount) + R"(,"currency":"CNY"})";
+    if (!refund.empty()) data += R"(,"refund_id":")" + refund + "\"";
+    data += "}";
+    return R"({"id":")" + id + R"(","type":")" + type + R"(","data":)" + data + "}";
+}
+
+std::int64_t ledger(const ServerProcess& s, const std::string& sku, const std::string& kind) {
+    return sqlite_int(s.db_path(),
+                      "SELECT COUNT(*) FROM inventory_ledger WHERE sku_id = ?1 AND kind = ?2",
+                      {sku, kind});
+}
+
+}  // namespace
+
+TEST_SUITE("integration_payments") {
+    TEST_CASE("the sandbox card pays: orders paid, reservations become sales") {
+        ServerProcess server;
+        HttpClient c(server.port());
+        const auto s = open_shop(server, c);
+        const auto chk = buy(c, s, 3, "pay-1");
+        const auto payment = jstr(chk, "/payment/id");
+        const auto confirm =
+            c.post("/v1/payments/" + payment + "/confirm", kGoodCard, s.buyer.auth);
+        REQUIRE_STATUS(confirm, 200);
+        CHECK(jstr(confirm.json(), "/status") == "processing");
+        REQUIRE(payment_becomes(c, s, payment, "succeeded"));
+        const auto after = c.get("/v1/checkouts/" + jstr(chk, "/id"), s.buyer.auth).json();
+        CHECK(jstr(after, "/status") == "paid");
+        CHECK(jstr(after, "/orders/0/status") == "paid");
+        CHECK(jstr(after, "/orders/0/history/1/status") == "paid");
+        const auto p = c.get("/v1/payments/" + payment, s.buyer.auth).json();
+        CHECK(jstr(p, "/history/0/status") == "requires_confirmation");
+        CHECK(jstr(p, "/history/1/status") == "processing");
+        CHECK(jstr(p, "/history/2/status") == "succeeded");
+        const auto inv = inventory(c, s);
+        CHECK(jint(inv, "/on_hand") == 7);
+        CHECK(jint(inv, "/reserved") == 0);
+        CHECK(ledger(server, s.sku, "sale") == 1);
+        // confirming again is an invalid move; the money moved once
+        CHECK_PROBLEM(c.post("/v1/payments/" + payment + "/confirm", kGoodCard, s.buyer.auth), 409,
+                      "invalid_transition");
+        CHECK(sqlite_int(server.db_path(),
+                         "SELECT COUNT(*) FROM webhook_events WHERE status = 'processed'") == 1);
+        // the merchant can now ship, deliver; the buyer completes
+        const auto order = jstr(after, "/orders/0/id");
+        REQUIRE_STATUS(c.post("/v1/orders/" + order + "/ship",
+                              R"({"carrier":"SF","tracking_number":"SF1"})", s.merchant.auth),
+                       200);
+        REQUIRE_STATUS(c.post("/v1/orders/" + order + "/deliver", "", s.merchant.auth), 200);
+        const auto done = c.post("/v1/orders/" + order + "/complete", "", s.buyer.auth);
+        REQUIRE_STATUS(done, 200);
+        CHECK(jstr(done.json(), "/status") == "completed");
+        CHECK(jstr(done.json(), "/shipment/tracking_number") == "SF1");
+        CHECK(done.json().at_pointer("/history").as_array().size() == 5);
+    }
+
+    TEST_CASE("a declined card cancels the orders and the stock returns") {
+        ServerProcess server;
+        HttpClient c(server.port());
+        const auto s = open_shop(server, c);
+        const auto chk = buy(c, s, 4, "decline-1");
+        const auto payment = jstr(chk, "/payment/id");
+        CHECK(jint(inventory(c, s), "/available") == 6);
+        REQUIRE_STATUS(c.post("/v1/payments/" + payment + "/confirm", kDeclinedCard, s.buyer.auth),
+                       200);
+        REQUIRE(payment_becomes(c, s, payment, "failed"));
+        const auto after = c.get("/v1/checkouts/" + jstr(chk, "/id"), s.buyer.auth).json();
+        CHECK(jstr(after, "/status") == "cancelled");
+        CHECK(jstr(after, "/orders/0/status") == "cancelled");
+        const auto inv = inventory(c, s);
+        CHECK(jint(inv, "/available") == 10);
+        CHECK(jint(inv, "/on_hand") == 10);
+        CHECK(ledger(server, s.sku, "sale") == 0);
+    }
+
+    TEST_CASE("confirm refusals") {
+        ServerProcess server;
+        HttpClient c(server.port());
+        const auto s = open_shop(server, c);
+        const auto payment = jstr(buy(c, s, 1, "ref-1"), "/payment/id");
+        const auto path = "/v1/payments/" + payment + "/confirm";
+        CHECK_PROBLEM(c.post(path, R"({"card_number":"4111111111111111"})", s.buyer.auth), 400,
+                      "invalid_request");
+        CHECK_PROBLEM(c.post(path, R"({"card_number":"42"})", s.buyer.auth), 400,
+                      "invalid_request");
+        CHECK_PROBLEM(c.post(path, R"({"card_number":4242424242424242})", s.buyer.auth), 400,
+                      "invalid_request");
+        CHECK_PROBLEM(c.post(path, R"({"card_number":"4242424242424242","cvc":"1"})", s.buyer.auth),
+                      400, "invalid_request");
+        CHECK_PROBLEM(c.post(path, kGoodCard, new_user(server).auth), 404, "not_found");
+        CHECK_PROBLEM(c.post(path, kGoodCard, s.merchant.auth), 403, "forbidden");
+        CHECK_PROBLEM(c.post("/v1/payments/pay_nothere/confirm", kGoodCard, s.buyer.auth), 404,
+                      "not_found");
+        CHECK(status_of_payment(c, s, payment) == "requires_confirmation");
+    }
+
+    TEST_CASE("webhook faults are answered and move no money") {
+        // The sandbox's own webhook is held back so the test speaks for the provider.
+        ServerProcess server(with_args({"--sandbox-webhook-delay", "600000"}));
+        HttpClient c(server.port());
+        const auto s = open_shop(server, c);
+        const auto payment = jstr(buy(c, s, 2, "faults-1"), "/payment/id");
+        REQUIRE_STATUS(c.post("/v1/payments/" + payment + "/confirm", kGoodCard, s.buyer.auth),
+                       200);
+        const auto good = event_body("evt_f1", "payment.succeeded", payment, 10000);
+
+        CHECK_PROBLEM(send_event(c, good, std::string()), 400, "invalid_request");  // no header
+        CHECK_PROBLEM(
+            send_event(c, good,
+                       api::sign_webhook("wrong-secret-wrong-secret-wrong!!", unix_now(), good)),
+            400, "invalid_request");
+        CHECK_PROBLEM(
+            send_event(c, good, api::sign_webhook(kTestWebhookSecret, unix_now() - 301, good)), 400,
+            "invalid_request");
+        CHECK_PROBLEM(
+            send_event(c, good, api::sign_webhook(kTestWebhookSecret, unix_now() + 301, good)), 400,
+            "invalid_request");
+        // a signature over other bytes than those sent
+        CHECK_PROBLEM(
+            send_event(c, good + " ", api::sign_webhook(kTestWebhookSecret, unix_now(), good)), 400,
+            "invalid_request");
+        CHECK_PROBLEM(send_event(c, event_body("evt_f2", "payment.succeeded", payment, 9999)), 400,
+                      "invalid_request");
+        CHECK_PROBLEM(send_event(c, event_body("evt_f3", "payment.refunded", payment, 10000)), 400,
+                      "invalid_request");
+        CHECK_PROBLEM(send_event(c, R"({"id":"evt_f4","type":"payment.succeeded"})"), 400,
+                      "invalid_request");
+        CHECK(status_of_payment(c, s, payment) == "processing");
+        CHECK(jint(inventory(c, s), "/reserved") == 2);
+        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM webhook_events") == 0);
+
+        const auto ok = send_event(c, good);
+        REQUIRE_STATUS(ok, 200);
+        CHECK(jstr(ok.json(), "/status") == "processed");
+        CHECK(status_of_payment(c, s, payment) == "succeeded");
+        // the same event again: 200, no effect
+        const auto dup = send_event(c, good);
+        REQUIRE_STATUS(dup, 200);
+        CHECK(jbool(dup.json(), "/duplicate"));
+        CHECK(ledger(server, s.sku, "sale") == 1);
+        CHECK(jint(inventory(c, s), "/on_hand") == 8);
+        // a second success under another id is refused by the state machine, moves nothing
+        CHECK_PROBLEM(send_event(c, event_body("evt_f5", "payment.succeeded", payment, 10000)), 409,
+                      "conflict");
+        CHECK(send_event(c, event_body("evt_f5", "payment.succeeded", payment, 10000)).status ==
+              200);
+        CHECK(ledger(server, s.sku, "sale") == 1);
+        // a refund event that arrives before its refund is known is kept, not lost
+        const auto early =
+            send_event(c, event_body("evt_f6", "refund.succeeded", payment, 100, "ref_notyet"));
+        REQUIRE_STATUS(early, 202);
+        CHECK(
+            sqlite_int(
+                server.db_path(),
+                "SELECT COUNT(*) FROM webhook_events WHERE id = 'evt_f6' AND status = 'pending'") ==
+            1);
+        CHECK(jint(c.get("/v1/payments/" + payment, s.buyer.auth).json(),
+                   "/refunded_amount/amount") == 0);
+    }
+
+    TEST_CASE("a success after the checkout expired is refunded, never paid") {
+        ServerProcess server(with_args({"--checkout-ttl", "1", "--sandbox-webhook-delay", "2500"}));
+        HttpClient c(server.port());
+        const auto s = open_shop(server, c);
+        const auto chk = buy(c, s, 2, "late-1");
+        const auto payment = jstr(chk, "/payment/id");
+        REQUIRE_STATUS(c.post("/v1/payments/" + payment + "/confirm", kGoodCard, s.buyer.auth),
+                       200);
+        REQUIRE(eventually(
+            [&] {
+                return jstr(c.get("/v1/checkouts/" + jstr(chk, "/id"), s.buyer.auth).json(),
+                            "/status") == "expired";
+            },
+            std::chrono::seconds(5)));
+        CHECK(status_of_payment(c, s, payment) == "cancelled");
+        CHECK(jint(inventory(c, s), "/available") == 10);
+        // the provider's success arrives late: kept, then refunded in full automatically
+        REQUIRE(payment_becomes(c, s, payment, "refunded"));
+        const auto p = c.get("/v1/payments/" + payment, s.buyer.auth).json();
+        CHECK(jint(p, "/refunded_amount/amount") == 10000);
+        const auto after = c.get("/v1/checkouts/" + jstr(chk, "/id"), s.buyer.auth).json();
+        CHECK(jstr(after, "/status") == "expired");
+        CHECK(jstr(after, "/orders/0/status") == "expired");
+        CHECK(jint(inventory(c, s), "/on_hand") == 10);
+        CHECK(ledger(server, s.sku, "sale") == 0);
+        CHECK(sqlite_int(server.db_path(),
+                         "SELECT COUNT(*) FROM refunds WHERE payment_id = ?1 AND order_id IS NULL "
+                         "AND status = 'succeeded'",
+                         {payment}) == 1);
+    }
+
+    TEST_CASE("a partial refund, then the rest: the order ends refunded; over-refund refused") {
+        ServerProcess server;
+        HttpClient c(server.port());
+        const auto s = open_shop(server, c);
+        const auto chk = buy(c, s, 2, "refund-1");
+        const auto payment = jstr(chk, "/payment/id");
+        const auto order = jstr(chk, "/orders/0/id");
+        REQUIRE_STATUS(c.post("/v1/payments/" + payment + "/confirm", kGoodCard, s.buyer.auth),
+                       200);
+        REQUIRE(payment_becomes(c, s, payment, "succeeded"));
+        const auto refunds = "/v1/orders/" + order + "/refunds";
+        const std::string part =
+            R"({"amount":{"amount":3000,"currency":"CNY"},"reason":"scratched tin"})";
+
+        CHECK_PROBLEM(c.post(refunds, part, s.merchant.auth), 400, "invalid_request");  // no key
+        CHECK_PROBLEM(c.post(refunds, part, s.buyer.auth, {{"Idempotency-Key", "r0"}}), 403,
+                      "forbidden");
+        CHECK_PROBLEM(c.post(refunds, part, new_merchant(server).auth, {{"Idempotency-Key", "r0"}}),
+                      404, "not_found");
+        CHECK_PROBLEM(c.post(refunds, R"({"amount":{"amount":0,"currency":"CNY"},"reason":"x"})",
+                             s.merchant.auth, {{"Idempotency-Key", "r0"}}),
+                      400, "invalid_request");
+        CHECK_PROBLEM(
+            c.post(refunds, R"({"amount":{"amount":10001,"currency":"CNY"},"reason":"too much"})",
+                   s.merchant.auth, {{"Idempotency-Key", "r-over"}}),
+            409, "conflict");
+
+        const auto first = c.post(refunds, part, s.merchant.auth, {{"Idempotency-Key", "r1"}});
+        REQUIRE_STATUS(first, 201);
+        CHECK(jstr(first.json(), "/status") == "pending");
+        const auto retry = c.post(refunds, part, s.merchant.auth, {{"Idempotency-Key", "r1"}});
+        CHECK(retry.status == 201);
+        CHECK(retry.body == first.body);
+        REQUIRE(payment_becomes(c, s, payment, "partially_refunded"));
+        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM refunds WHERE order_id = ?1",
+                         {order}) == 1);
+        auto o = c.get("/v1/orders/" + order, s.merchant.auth).json();
+        CHECK(jint(o, "/refunded_amount/amount") == 3000);
+        CHECK(jstr(o, "/status") == "paid");
+        // more than what is left
+        CHECK_PROBLEM(c.post(refunds, R"({"amount":{"amount":7001,"currency":"CNY"},"reason":"x"})",
+                             s.merchant.auth, {{"Idempotency-Key", "r2"}}),
+                      409, "conflict");
+        // the rest, with a restock, by an admin
+        const auto rest = c.post(
+            refunds,
+            R"({"amount":{"amount":7000,"currency":"CNY"},"reason":"returned","restock":true})",
+            server.bearer(Role::admin, "usr_ops"), {{"Idempotency-Key", "r3"}});
+        REQUIRE_STATUS(rest, 201);
+        REQUIRE(payment_becomes(c, s, payment, "refunded"));
+        o = c.get("/v1/orders/" + order, s.merchant.auth).json();
+        CHECK(jint(o, "/refunded_amount/amount") == 10000);
+        CHECK(jstr(o, "/status") == "refunded");
+        CHECK(jint(inventory(c, s), "/on_hand") == 10);
+        CHECK(ledger(server, s.sku, "restock") == 1);
+        const auto listed = c.get(refunds, s.buyer.auth).json();
+        CHECK(listed.at_pointer("/data").as_array().size() == 2);
+        CHECK(jstr(listed, "/data/1/status") == "succeeded");
+        CHECK_PROBLEM(c.post(refunds, R"({"amount":{"amount":1,"currency":"CNY"},"reason":"x"})",
+                             s.merchant.auth, {{"Idempotency-Key", "r4"}}),
+                      409, "invalid_transition");
+    }
+
+    TEST_CASE("cancelling a paid order refunds it in full and restocks") {
+        ServerProcess server;
+        HttpClient c(server.port());
+        const auto s = open_shop(server, c);
+        const auto chk = buy(c, s, 3, "cancel-paid-1");
+        const auto payment = jstr(chk, "/payment/id");
+        const auto order = jstr(chk, "/orders/0/id");
+        REQUIRE_STATUS(c.post("/v1/payments/" + payment + "/confirm", kGoodCard, s.buyer.auth),
+                       200);
+        REQUIRE(payment_becomes(c, s, payment, "succeeded"));
+        CHECK(jint(inventory(c, s), "/on_hand") == 7);
+        const auto cancelled = c.post("/v1/orders/" + order + "/cancel", "", s.buyer.auth);
+        REQUIRE_STATUS(cancelled, 200);
+        CHECK(jstr(cancelled.json(), "/status") == "cancelled");
+        REQUIRE(payment_becomes(c, s, payment, "refunded"));
+        const auto o = c.get("/v1/orders/" + order, s.buyer.auth).json();
+        CHECK(jint(o, "/refunded_amount/amount") == 15000);
+        CHECK(jstr(o, "/status") == "cancelled");
+        CHECK(jint(inventory(c, s), "/on_hand") == 10);
+        CHECK_PROBLEM(c.post("/v1/orders/" + order + "/cancel", "", s.buyer.auth), 409,
+                      "invalid_transition");
+    }
+}
