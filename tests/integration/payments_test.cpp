@@ -231,6 +231,14 @@ TEST_SUITE("integration_payments") {
             1);
         CHECK(jint(c.get("/v1/payments/" + payment, s.buyer.auth).json(),
                    "/refunded_amount/amount") == 0);
+        // it is retried in the background (every 2 s) while it waits
+        CHECK(eventually(
+            [&] {
+                return sqlite_int(server.db_path(),
+                                  "SELECT attempts FROM webhook_events WHERE id = 'evt_f6' AND "
+                                  "status = 'pending'") >= 2;
+            },
+            std::chrono::seconds(6)));
     }
 
     TEST_CASE("a success after the checkout expired is refunded, never paid") {
