@@ -36,9 +36,9 @@ bool is_hex64(std::string_view s) {
 
 engine::Result<SignatureHeader> parse_signature_header(std::string_view header) {
     if (header.empty())
-        return fail(ErrorCode::invalid_request, "the Payment-Signature header is missing");
+        return fail(ErrorCode::invalid_request, "the header is missing");
     if (header.size() > kHeaderMax) {
-        return fail(ErrorCode::invalid_request, "the Payment-Signature header is too long");
+        return fail(ErrorCode::invalid_request, "the header is too long");
     }
     SignatureHeader out;
     bool has_t = false;
@@ -49,7 +49,7 @@ engine::Result<SignatureHeader> parse_signature_header(std::string_view header) 
         if (element.empty()) continue;
         const auto eq = element.find('=');
         if (eq == std::string_view::npos) {
-            return fail(ErrorCode::invalid_request, "Payment-Signature elements must be key=value");
+            return fail(ErrorCode::invalid_request, "elements must be key=value");
         }
         const auto key = element.substr(0, eq);
         const auto value = element.substr(eq + 1);
@@ -58,7 +58,7 @@ engine::Result<SignatureHeader> parse_signature_header(std::string_view header) 
             const auto r = std::from_chars(value.data(), value.data() + value.size(), t);
             if (value.empty() || r.ec != std::errc{} || r.ptr != value.data() + value.size() ||
                 t < 0) {
-                return fail(ErrorCode::invalid_request, "Payment-Signature t must be unix seconds");
+                return fail(ErrorCode::invalid_request, "t must be unix seconds");
             }
             out.timestamp = t;
             has_t = true;
@@ -71,9 +71,9 @@ engine::Result<SignatureHeader> parse_signature_header(std::string_view header) 
             }
         }
     }
-    if (!has_t) return fail(ErrorCode::invalid_request, "Payment-Signature has no timestamp t");
+    if (!has_t) return fail(ErrorCode::invalid_request, "no timestamp t");
     if (out.v1.empty())
-        return fail(ErrorCode::invalid_request, "Payment-Signature has no v1 signature");
+        return fail(ErrorCode::invalid_request, "no v1 signature");
     return out;
 }
 
