@@ -56,6 +56,16 @@ bool payment_becomes(HttpClient& c, const Shop& s, const std::string& payment,
                       std::chrono::seconds(8));
 }
 
+// Buys and pays with the good card; returns the checkout JSON once the payment succeeded.
+json::value buy_and_pay(HttpClient& c, const Shop& s, std::int64_t quantity,
+                        const std::string& key) {
+    auto chk = buy(c, s, quantity, key);
+    const auto payment = jstr(chk, "/payment/id");
+    REQUIRE_STATUS(c.post("/v1/payments/" + payment + "/confirm", kGoodCard, s.buyer.auth), 200);
+    REQUIRE(payment_becomes(c, s, payment, "succeeded"));
+    return chk;
+}
+
 json::value inventory(HttpClient& c, const Shop& s) {
     return c.get("/v1/skus/" + s.sku + "/inventory", s.merchant.auth).json();
 }
@@ -276,12 +286,9 @@ TEST_SUITE("integration_payments") {
         ServerProcess server;
         HttpClient c(server.port());
         const auto s = open_shop(server, c);
-        const auto chk = buy(c, s, 2, "refund-1");
+        const auto chk = buy_and_pay(c, s, 2, "refund-1");
         const auto payment = jstr(chk, "/payment/id");
         const auto order = jstr(chk, "/orders/0/id");
-        REQUIRE_STATUS(c.post("/v1/payments/" + payment + "/confirm", kGoodCard, s.buyer.auth),
-                       200);
-        REQUIRE(payment_becomes(c, s, payment, "succeeded"));
         const auto refunds = "/v1/orders/" + order + "/refunds";
         const std::string part =
             R"({"amount":{"amount":3000,"currency":"CNY"},"reason":"scratched tin"})";
@@ -339,12 +346,9 @@ TEST_SUITE("integration_payments") {
         ServerProcess server;
         HttpClient c(server.port());
         const auto s = open_shop(server, c);
-        const auto chk = buy(c, s, 3, "cancel-paid-1");
+        const auto chk = buy_and_pay(c, s, 3, "cancel-paid-1");
         const auto payment = jstr(chk, "/payment/id");
         const auto order = jstr(chk, "/orders/0/id");
-        REQUIRE_STATUS(c.post("/v1/payments/" + payment + "/confirm", kGoodCard, s.buyer.auth),
-                       200);
-        REQUIRE(payment_becomes(c, s, payment, "succeeded"));
         CHECK(jint(inventory(c, s), "/on_hand") == 7);
         const auto cancelled = c.post("/v1/orders/" + order + "/cancel", "", s.buyer.auth);
         REQUIRE_STATUS(cancelled, 200);

@@ -9,6 +9,7 @@
 
 #include "redloop/engine/ids.hpp"
 #include "redloop/engine/money.hpp"
+#include "redloop/engine/state_machine.hpp"
 #include "redloop/engine/time.hpp"
 
 namespace redloop::engine {
@@ -29,11 +30,7 @@ std::optional<OrderStatus> parse_order_status(std::string_view s);
 enum class OrderEvent { pay, ship, deliver, complete, cancel, expire, refund };
 std::string_view to_string(OrderEvent e);
 
-struct OrderTransition {
-    OrderStatus from;
-    OrderEvent event;
-    OrderStatus to;
-};
+using OrderTransition = Transition<OrderStatus, OrderEvent>;
 
 // Every legal move of an order; anything else is invalid_transition.
 inline constexpr std::array<OrderTransition, 11> kOrderTransitions = {{
@@ -51,10 +48,7 @@ inline constexpr std::array<OrderTransition, 11> kOrderTransitions = {{
 }};
 
 constexpr std::optional<OrderStatus> order_transition(OrderStatus from, OrderEvent event) {
-    for (const auto& t : kOrderTransitions) {
-        if (t.from == from && t.event == event) return t.to;
-    }
-    return std::nullopt;
+    return find_transition(kOrderTransitions, from, event);
 }
 
 // The next status, or invalid_transition naming the order, its status and the event.

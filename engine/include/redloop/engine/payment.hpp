@@ -8,6 +8,7 @@
 
 #include "redloop/engine/ids.hpp"
 #include "redloop/engine/money.hpp"
+#include "redloop/engine/state_machine.hpp"
 #include "redloop/engine/time.hpp"
 
 namespace redloop::engine {
@@ -27,11 +28,7 @@ std::optional<PaymentStatus> parse_payment_status(std::string_view s);
 enum class PaymentEvent { confirm, succeed, fail, cancel, refund_part, refund_all };
 std::string_view to_string(PaymentEvent e);
 
-struct PaymentTransition {
-    PaymentStatus from;
-    PaymentEvent event;
-    PaymentStatus to;
-};
+using PaymentTransition = Transition<PaymentStatus, PaymentEvent>;
 
 // Every legal move of a payment. A checkout that expires while its payment is processing
 // cancels it; a success that arrives after that is kept (the money was taken) and refunded
@@ -51,10 +48,7 @@ inline constexpr std::array<PaymentTransition, 10> kPaymentTransitions = {{
 }};
 
 constexpr std::optional<PaymentStatus> payment_transition(PaymentStatus from, PaymentEvent event) {
-    for (const auto& t : kPaymentTransitions) {
-        if (t.from == from && t.event == event) return t.to;
-    }
-    return std::nullopt;
+    return find_transition(kPaymentTransitions, from, event);
 }
 
 struct PaymentHistoryEntry {
