@@ -10,6 +10,8 @@ function(redloop_embed_migrations out_file)
       message(FATAL_ERROR "migration ${f}: name must be NNNN_snake_case.sql")
     endif()
     math(EXPR version "${CMAKE_MATCH_1}")
+    # Editing a migration re-runs CMake, which writes the source again.
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${f}")
     file(READ "${f}" sql)
     string(FIND "${sql}" ")redloop_sql\"" clash)
     if(NOT clash EQUAL -1)

@@ -1,13 +1,15 @@
 -- Carts, checkouts, orders with their lines and history, payments, and stock reservations.
 
+-- seq keeps the lines in the order they were first added.
 CREATE TABLE cart_lines (
+  seq {{SEQ_PK}},
   user_id TEXT NOT NULL,
   sku_id TEXT NOT NULL REFERENCES skus(id),
   quantity BIGINT NOT NULL CHECK (quantity BETWEEN 1 AND 999),
   note_id TEXT NULL REFERENCES notes(id),
   added_at BIGINT NOT NULL,
   updated_at BIGINT NOT NULL,
-  PRIMARY KEY (user_id, sku_id)
+  UNIQUE (user_id, sku_id)
 );
 
 CREATE TABLE checkouts (

@@ -17,7 +17,7 @@ std::vector<CartLine> cart_of(Tx& tx, const UserId& user) {
     soci::indicator note_ind = soci::i_null;
     Query q(tx,
             "SELECT sku_id, quantity, note_id, added_at, updated_at FROM cart_lines "
-            "WHERE user_id = :u ORDER BY added_at, sku_id");
+            "WHERE user_id = :u ORDER BY seq");
     q.into(sku).into(quantity).into(note, note_ind).into(added).into(updated).use(user.str());
     q.execute();
     std::vector<CartLine> out;
