@@ -163,9 +163,22 @@ Result<Response> simple_move(Context& ctx, std::initializer_list<Role> roles, Or
     });
 }
 
+// DELETE /v1/users/me/personal-data: the user's name, phone and address leave its finished
+// orders; orders still under way keep them until they finish (they are needed to deliver).
+Result<Response> erase_personal_data(Context& ctx) {
+    auto p = ctx.require({Role::user});
+    if (!p) return fail(p.error());
+    if (auto s = decode_empty(ctx.req.body); !s) return fail(s.error());
+    return ctx.app.write(ctx, [&](db::Tx& tx) -> Result<Response> {
+        const auto erased = db::erase_personal_data(tx, UserId::trusted(p->sub.str()), ctx.now);
+        return json_response(200, boost::json::object{{"erased_orders", erased}});
+    });
+}
+
 }  // namespace
 
 void add_order_routes(Router& r) {
+    r.add("DELETE", "/v1/users/me/personal-data", erase_personal_data);
     r.add("GET", "/v1/orders", list);
     r.add("GET", "/v1/orders/{id}", get);
     r.add("POST", "/v1/orders/{id}/cancel", cancel);

@@ -345,6 +345,17 @@ std::vector<Order> orders_of_checkout(Tx& tx, const CheckoutId& id) {
     return out;
 }
 
+std::int64_t erase_personal_data(Tx& tx, const UserId& user, Timestamp now) {
+    const long long at = now.unix_ms;
+    Query q(tx,
+            "UPDATE orders SET ship_name = NULL, ship_phone = NULL, ship_line1 = NULL, "
+            "ship_city = NULL, ship_postal_code = NULL, ship_country = NULL, updated_at = :t "
+            "WHERE user_id = :u AND ship_name IS NOT NULL AND status IN ('completed', "
+            "'cancelled', 'expired', 'refunded')");
+    q.use(at).use(user.str());
+    return q.run();
+}
+
 std::vector<std::pair<std::string, std::int64_t>> order_counts_by_status(Tx& tx) {
     std::string status;
     long long n = 0;

@@ -360,5 +360,22 @@ TEST_SUITE("integration_payments") {
         CHECK(jint(inventory(c, s), "/on_hand") == 10);
         CHECK_PROBLEM(c.post("/v1/orders/" + order + "/cancel", "", s.buyer.auth), 409,
                       "invalid_transition");
+
+        // personal data leaves finished orders; an order under way keeps its address
+        const auto open_order = jstr(buy(c, s, 1, "cancel-paid-2"), "/orders/0/id");
+        const auto erase = [&](const std::string& auth) {
+            return c.request("DELETE", "/v1/users/me/personal-data", "", {{"Authorization", auth}});
+        };
+        CHECK_PROBLEM(erase(s.merchant.auth), 403, "forbidden");
+        const auto erased = erase(s.buyer.auth);
+        REQUIRE_STATUS(erased, 200);
+        CHECK(jint(erased.json(), "/erased_orders") == 1);
+        const auto after = c.get("/v1/orders/" + order, s.buyer.auth).json();
+        CHECK(jnull(after, "/shipping_address"));
+        CHECK(jint(after, "/total/amount") == 15000);
+        CHECK(jint(after, "/refunded_amount/amount") == 15000);
+        CHECK(jstr(c.get("/v1/orders/" + open_order, s.buyer.auth).json(),
+                   "/shipping_address/name") == "Lin");
+        CHECK(jint(erase(s.buyer.auth).json(), "/erased_orders") == 0);
     }
 }

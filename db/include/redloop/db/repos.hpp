@@ -115,6 +115,9 @@ std::vector<WebhookEvent> pending_webhook_events(Tx& tx, int limit);
 // ---- orders ----
 std::optional<engine::Order> find_order(Tx& tx, const engine::OrderId& id);
 std::vector<engine::Order> orders_of_checkout(Tx& tx, const engine::CheckoutId& id);
+// Erases name, phone and address from the user's finished orders (completed, cancelled,
+// expired, refunded); returns how many orders had something erased. Money records stay.
+std::int64_t erase_personal_data(Tx& tx, const engine::UserId& user, engine::Timestamp now);
 // (status, count) for every status that has orders.
 std::vector<std::pair<std::string, std::int64_t>> order_counts_by_status(Tx& tx);
 struct OrderFilter {
