@@ -39,7 +39,7 @@ Result<Response> get_note(Context& ctx) {
         if (!note) return fail(ErrorCode::not_found, fmt::format("no note {}", id->str()));
         return json_response(200, encode_note(*note, db::tagged_listings(tx, *note)));
     });
-    if (resp) ctx.app.views().add(*id);
+    if (resp && ctx.req.method == "GET") ctx.app.views().add(*id);  // HEAD is not a view
     return resp;
 }
 
