@@ -2,11 +2,14 @@
 
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include <chrono>
 
+#include "id_generator.hpp"
 #include "json_reader.hpp"
 #include "problem.hpp"
+#include "redloop/db/journal.hpp"
 #include "redloop/db/repos.hpp"
 
 namespace redloop::api {
@@ -113,8 +116,19 @@ engine::Status check_idempotency_key(const std::string& key) {
 }  // namespace
 
 Response App::handle(const Request& req) {
+    return serve(req, clock_(), nullptr);
+}
+
+Response App::replay_http(const Request& req, const std::optional<Principal>& principal,
+                          engine::Timestamp now, const std::vector<std::string>& ids,
+                          bool& ids_diverged) {
+    ReplayInput input{principal, &ids, &ids_diverged};
+    return serve(req, now, &input);
+}
+
+Response App::serve(const Request& req, engine::Timestamp now, const ReplayInput* replay) {
     const auto started = std::chrono::steady_clock::now();
-    Context ctx{*this, req, {}, clock_(), std::nullopt};
+    Context ctx{*this, req, {}, now, std::nullopt, {}, replay != nullptr};
     const auto match = router_.match(req.method, req.segments);
     std::string route_label = match.route ? match.route->pattern : "unmatched";
     engine::Result<Response> result = fail(ErrorCode::internal, "unset");
@@ -130,7 +144,16 @@ Response App::handle(const Request& req) {
     } else {
         ctx.params = match.params;
         try {
-            result = dispatch(ctx, *match.route);
+            if (replay) {
+                // The entry says who asked and which ids were made; no token, no transport.
+                ctx.principal = replay->principal;
+                IdReplay ids(*replay->ids);
+                result = match.route->handler(ctx);
+                *replay->ids_diverged = ids.diverged() || !ids.all_used();
+            } else {
+                IdRecording ids(ctx.ids_created);
+                result = dispatch(ctx, *match.route);
+            }
         } catch (const std::exception& e) {
             result = fail(ErrorCode::internal, std::string("unhandled exception: ") + e.what());
         }
@@ -153,8 +176,10 @@ Response App::handle(const Request& req) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     metrics_.record_request(route_label, req.method, resp.status, seconds);
-    spdlog::info("{} {} {} {} {:.3f}ms {}B", req.request_id, req.method, req.target.substr(0, 300),
-                 resp.status, seconds * 1000, resp.body.size());
+    if (!replay) {
+        spdlog::info("{} {} {} {} {:.3f}ms {}B", req.request_id, req.method,
+                     req.target.substr(0, 300), resp.status, seconds * 1000, resp.body.size());
+    }
     return resp;
 }
 
@@ -178,17 +203,81 @@ engine::Result<Response> App::dispatch(Context& ctx, const Route& route) {
     return route.handler(ctx);
 }
 
+std::string App::decision_config() const {
+    return boost::json::serialize(
+        boost::json::object{{"checkout_ttl_ms", config_.checkout_ttl_ms}});
+}
+
+engine::Status App::journal_config_if_changed(engine::Timestamp now) {
+    const std::string current = decision_config();
+    auto done = db_.write([&](db::Tx& tx) -> engine::Result<bool> {
+        if (db::last_journal_body(tx, "config") == current) return false;
+        db::JournalEntry e;
+        e.at = now;
+        e.kind = "config";
+        e.actor = "system";
+        e.role = "system";
+        e.body = current;
+        e.status = 200;
+        e.response_sha256 = sha256_hex(current);
+        db::append_journal(tx, e);
+        return true;
+    });
+    if (!done) return fail(done.error());
+    return {};
+}
+
+engine::Status App::apply_decision_config(const std::string& json) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(json, ec);
+    const auto* ttl =
+        (!ec && v.is_object()) ? v.as_object().if_contains("checkout_ttl_ms") : nullptr;
+    if (!ttl || !ttl->is_int64())
+        return fail(ErrorCode::invalid_request, "config entry without checkout_ttl_ms");
+    config_.checkout_ttl_ms = ttl->as_int64();
+    return {};
+}
+
+void App::journal_write(db::Tx& tx, const Context& ctx, const Response& r) {
+    const Request& req = ctx.req;
+    db::JournalEntry e;
+    e.at = ctx.now;
+    e.kind = "http";
+    e.actor = ctx.principal ? ctx.principal->sub.str() : "anonymous";
+    e.role = ctx.principal ? std::string(to_string(ctx.principal->role)) : "anonymous";
+    e.method = req.method;
+    e.target = req.path;
+    if (req.has_idempotency_key) e.idem_key = req.idempotency_key;
+    e.request_id = req.request_id;
+    e.body = req.body;
+    e.ids = ctx.ids_created;
+    e.status = r.status;
+    e.response_sha256 = sha256_hex(r.body);
+    db::append_journal(tx, e);
+}
+
 engine::Status App::ensure_actor(const Principal& p, engine::Timestamp now) {
     {
         std::lock_guard lock(known_mutex_);
         if (known_actors_.contains(p.sub.str())) return {};
     }
     auto done = db_.write([&](db::Tx& tx) -> engine::Result<bool> {
-        if (p.sub.is_merchant()) {
-            auto id = engine::MerchantId::trusted(p.sub.str());
-            return db::insert_merchant_if_absent(tx, engine::new_merchant(id, now));
+        const bool inserted =
+            p.sub.is_merchant()
+                ? db::insert_merchant_if_absent(
+                      tx, engine::new_merchant(engine::MerchantId::trusted(p.sub.str()), now))
+                : db::insert_user_if_absent(tx, engine::UserId::trusted(p.sub.str()), now);
+        if (inserted) {
+            db::JournalEntry e;
+            e.at = now;
+            e.kind = "actor";
+            e.actor = p.sub.str();
+            e.role = std::string(to_string(p.role));
+            e.status = 200;
+            e.response_sha256 = sha256_hex(p.sub.str());
+            db::append_journal(tx, e);
         }
-        return db::insert_user_if_absent(tx, engine::UserId::trusted(p.sub.str()), now);
+        return inserted;
     });
     if (!done) return fail(done.error());
     std::lock_guard lock(known_mutex_);
@@ -236,7 +325,13 @@ Response replay_of(const db::StoredResponse& stored) {
 engine::Result<Response> App::write(Context& ctx,
                                     const std::function<engine::Result<Response>(db::Tx&)>& fn) {
     const Request& req = ctx.req;
-    if (req.method != "POST" || !req.has_idempotency_key) return db_.write(fn);
+    // Every successful write is journaled in its own transaction (see journal_write below).
+    auto journaled = [&](db::Tx& tx) -> engine::Result<Response> {
+        auto r = fn(tx);
+        if (r) journal_write(tx, ctx, *r);
+        return r;
+    };
+    if (req.method != "POST" || !req.has_idempotency_key) return db_.write(journaled);
     if (auto s = check_idempotency_key(req.idempotency_key); !s) return fail(s.error());
     const std::string caller = ctx.principal ? ctx.principal->sub.str() : "anonymous";
     const std::string hash = sha256_hex(req.method + " " + req.path + "\n" + req.body);
@@ -255,7 +350,7 @@ engine::Result<Response> App::write(Context& ctx,
         auto seen = lookup(tx);
         if (!seen) return fail(seen.error());
         if (*seen) return std::move(**seen);
-        auto r = fn(tx);
+        auto r = journaled(tx);
         if (!r) return r;
         db::store_idempotent(tx, caller, req.idempotency_key,
                              db::StoredResponse{hash, r->status, r->body}, ctx.now);

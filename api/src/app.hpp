@@ -3,6 +3,8 @@
 // background upkeep, independent of the socket code in http_server.cpp.
 #include <boost/json/value.hpp>
 
+#include <chrono>
+
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -53,6 +55,8 @@ struct Context {
     std::vector<std::string> params;
     engine::Timestamp now;
     std::optional<Principal> principal;
+    std::vector<std::string> ids_created;  // by this request so far (for the journal)
+    bool replaying = false;                // a journal replay: the transport's checks are done
 
     // 401 without a token, 403 when the token's role is not among `roles`.
     engine::Result<Principal> require(std::initializer_list<Role> roles) const;
@@ -67,6 +71,21 @@ class App {
 
     // Never throws: every failure becomes a problem+json response.
     Response handle(const Request& req);
+
+    // Replays a journaled HTTP command: the caller, time and new ids come from the entry; the
+    // token and transport are skipped. Returns the response the engine gives now.
+    Response replay_http(const Request& req, const std::optional<Principal>& principal,
+                         engine::Timestamp now, const std::vector<std::string>& ids,
+                         bool& ids_diverged);
+    // The settings that shape decisions (the checkout TTL) as JSON; journaled as "config" when
+    // they change, so a replay decides with the same settings.
+    std::string decision_config() const;
+    engine::Status journal_config_if_changed(engine::Timestamp now);
+    engine::Status apply_decision_config(const std::string& json);
+    // Appends the journal entry of a successful write, inside its transaction.
+    void journal_write(db::Tx& tx, const Context& ctx, const Response& r);
+    // Creates the caller's merchant or user row on first sight (journaled as "actor").
+    engine::Status ensure_actor(const Principal& p, engine::Timestamp now);
 
     db::Database& db() { return db_; }
     // The payment provider (the sandbox by default); null: payments can't be confirmed.
@@ -91,8 +110,13 @@ class App {
     std::map<std::string, std::uint64_t> checkout_counts();
 
   private:
+    struct ReplayInput {
+        std::optional<Principal> principal;
+        const std::vector<std::string>* ids;
+        bool* ids_diverged;
+    };
+    Response serve(const Request& req, engine::Timestamp now, const ReplayInput* replay);
     engine::Result<Response> dispatch(Context& ctx, const Route& route);
-    engine::Status ensure_actor(const Principal& p, engine::Timestamp now);
 
     db::Database& db_;
     AppConfig config_;
@@ -113,6 +137,12 @@ class App {
 int expire_due_checkouts(db::Database& db, engine::Timestamp now);
 // Provider events waiting for what they name (handlers_payments.cpp).
 void retry_pending_webhooks(App& app, engine::Timestamp now);
+// Retries one pending provider event (journaled as "webhook_retry"); with `replay_ids` the new
+// ids come from a journal entry. False when the event is not pending.
+bool retry_webhook(App& app, const std::string& event_id, engine::Timestamp now,
+                   const std::vector<std::string>* replay_ids);
+// Expires one checkout if it is due (journaled as "expire"); false when there was nothing to do.
+bool expire_checkout(db::Database& db, const engine::CheckoutId& id, engine::Timestamp now);
 
 // Route registration, one function per area (handlers_*.cpp).
 void add_ops_routes(Router& r);

@@ -6,6 +6,7 @@
 #include "codec.hpp"
 #include "handler_util.hpp"
 #include "id_generator.hpp"
+#include "redloop/db/journal.hpp"
 #include "redloop/db/repos.hpp"
 
 namespace redloop::api {
@@ -138,29 +139,39 @@ int expire_due_checkouts(db::Database& db, Timestamp now) {
         return 0;
     }
     int expired = 0;
-    for (const auto& id : *due) {
-        auto done = db.write([&](db::Tx& tx) -> Result<bool> {
-            auto c = db::find_checkout(tx, id);
-            if (!c || c->status != CheckoutStatus::awaiting_payment || c->expires_at > now)
-                return false;
-            for (const auto& o : db::orders_of_checkout(tx, id)) {
-                if (o.status != OrderStatus::awaiting_payment) continue;
-                auto r = release_order(tx, o, OrderEvent::expire, ActorId::system(), now);
-                if (!r) return fail(r.error());
-            }
-            if (auto s = settle_checkout(tx, id, OrderEvent::expire, now); !s)
-                return fail(s.error());
-            auto after = db::find_checkout(tx, id);
-            return after && after->status == CheckoutStatus::expired;
-        });
-        if (!done) {
-            spdlog::warn("could not expire checkout {}: {}", id.str(), done.error().detail);
-        } else if (*done) {
-            ++expired;
-            spdlog::info("checkout {} expired; its stock was released", id.str());
-        }
-    }
+    for (const auto& id : *due) expired += expire_checkout(db, id, now) ? 1 : 0;
     return expired;
+}
+
+bool expire_checkout(db::Database& db, const CheckoutId& id, Timestamp now) {
+    auto done = db.write([&](db::Tx& tx) -> Result<bool> {
+        auto c = db::find_checkout(tx, id);
+        if (!c || c->status != CheckoutStatus::awaiting_payment || c->expires_at > now) {
+            return false;
+        }
+        for (const auto& o : db::orders_of_checkout(tx, id)) {
+            if (o.status != OrderStatus::awaiting_payment) continue;
+            auto r = release_order(tx, o, OrderEvent::expire, ActorId::system(), now);
+            if (!r) return fail(r.error());
+        }
+        if (auto s = settle_checkout(tx, id, OrderEvent::expire, now); !s) return fail(s.error());
+        db::JournalEntry e;
+        e.at = now;
+        e.kind = "expire";
+        e.actor = "system";
+        e.role = "system";
+        e.target = id.str();
+        e.status = 200;
+        e.response_sha256 = "expired";
+        db::append_journal(tx, e);
+        return true;
+    });
+    if (!done) {
+        spdlog::warn("could not expire checkout {}: {}", id.str(), done.error().detail);
+        return false;
+    }
+    if (*done) spdlog::info("checkout {} expired; its stock was released", id.str());
+    return *done;
 }
 
 void add_checkout_routes(Router& r) {

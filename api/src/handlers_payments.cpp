@@ -8,6 +8,8 @@
 #include "handler_util.hpp"
 #include "id_generator.hpp"
 #include "json_reader.hpp"
+#include "problem.hpp"
+#include "redloop/db/journal.hpp"
 #include "redloop/db/repos.hpp"
 #include "redloop/engine/settlement.hpp"
 #include "webhook_signature.hpp"
@@ -198,8 +200,11 @@ Result<Response> webhook(Context& ctx) {
         }
         return "";
     }();
-    if (auto s = verify_webhook_signature(ctx.app.config().webhook_secret, header, ctx.req.body,
-                                          ctx.now.unix_seconds(), kSignatureToleranceS);
+    // A journal replay applies events that were verified when they arrived.
+    if (auto s = ctx.replaying ? Status{}
+                               : verify_webhook_signature(ctx.app.config().webhook_secret, header,
+                                                          ctx.req.body, ctx.now.unix_seconds(),
+                                                          kSignatureToleranceS);
         !s) {
         spdlog::warn("webhook {} refused: {}", ctx.req.request_id, s.error().detail);
         return fail(ErrorCode::invalid_request, "Payment-Signature: " + s.error().detail);
@@ -223,18 +228,22 @@ Result<Response> webhook(Context& ctx) {
         to_send = result->refund_to_send;
         spdlog::info("webhook {} {}: {} ({})", event->id.str(), event->type,
                      to_string(result->disposition), result->detail);
+        Response answer;
         switch (result->disposition) {
             case Disposition::processed:
-                return json_response(
+                answer = json_response(
                     200, boost::json::object{{"id", event->id.str()}, {"status", "processed"}});
+                break;
             case Disposition::pending:
-                return json_response(202, boost::json::object{{"id", event->id.str()},
-                                                              {"status", "pending"},
-                                                              {"detail", result->detail}});
+                answer = json_response(202, boost::json::object{{"id", event->id.str()},
+                                                                {"status", "pending"},
+                                                                {"detail", result->detail}});
+                break;
             case Disposition::rejected:
                 return fail(ErrorCode::conflict, result->detail);
         }
-        return fail(ErrorCode::internal, "unreachable");
+        ctx.app.journal_write(tx, ctx, answer);
+        return answer;
     });
     if (!resp && resp.error().code == ErrorCode::conflict) {
         // A refusal by state: keep the record so a repeat is recognised, then answer 409.
@@ -243,6 +252,7 @@ Result<Response> webhook(Context& ctx) {
                 db::save_webhook_event(
                     tx, db::WebhookEvent{event->id.str(), event->type, ctx.req.body, "rejected", 1,
                                          resp.error().detail, ctx.now, ctx.now});
+                ctx.app.journal_write(tx, ctx, problem_response(resp.error(), ctx.req.request_id));
             }
             return true;
         });
@@ -343,7 +353,25 @@ void retry_pending_webhooks(App& app, Timestamp now) {
         return db::pending_webhook_events(tx, 100);
     });
     if (!pending) return;
-    for (const auto& stored : *pending) {
+    for (const auto& stored : *pending) retry_webhook(app, stored.id, now, nullptr);
+}
+
+bool retry_webhook(App& app, const std::string& event_id, Timestamp now,
+                   const std::vector<std::string>* replay_ids) {
+    auto found = app.db().read([&](db::Tx& tx) -> Result<std::optional<db::WebhookEvent>> {
+        return db::find_webhook_event(tx, event_id);
+    });
+    if (!found || !*found || (*found)->status != "pending") return false;
+    const db::WebhookEvent stored = **found;
+    std::vector<std::string> ids;
+    std::optional<IdRecording> recording;
+    std::optional<IdReplay> replaying;
+    if (replay_ids) {
+        replaying.emplace(*replay_ids);
+    } else {
+        recording.emplace(ids);
+    }
+    {
         auto parsed = parse_json_object(stored.payload);
         auto event =
             parsed ? decode_provider_event(*parsed) : Result<ProviderEvent>(fail(parsed.error()));
@@ -372,6 +400,16 @@ void retry_pending_webhooks(App& app, Timestamp now) {
                 record.detail = "gave up after 24 h: " + record.detail;
             }
             db::save_webhook_event(tx, record);
+            db::JournalEntry e;
+            e.at = now;
+            e.kind = "webhook_retry";
+            e.actor = "system";
+            e.role = "system";
+            e.target = record.id;
+            e.ids = ids;
+            e.status = 200;
+            e.response_sha256 = record.status + " " + std::to_string(record.attempts);
+            db::append_journal(tx, e);
             if (record.status == "rejected") {
                 spdlog::error("webhook {} {} rejected after {} attempts: {}", record.id,
                               record.type, record.attempts, record.detail);
@@ -382,7 +420,8 @@ void retry_pending_webhooks(App& app, Timestamp now) {
             return true;
         });
         if (!done) spdlog::warn("retrying webhook {} failed: {}", stored.id, done.error().detail);
-        if (to_send) tell_provider(app, *to_send);
+        if (to_send && !replay_ids) tell_provider(app, *to_send);
+        return done.has_value();
     }
 }
 

@@ -13,6 +13,10 @@ void fill_random(unsigned char* out, std::size_t n) {
 }
 }  // namespace
 
+namespace {
+thread_local std::vector<std::string>* t_recording = nullptr;
+thread_local IdReplay* t_replay = nullptr;
+
 std::string random_id_body() {
     static constexpr std::string_view kAlphabet = "0123456789abcdefghjkmnpqrstvwxyz";
     std::array<unsigned char, 20> bytes{};
@@ -20,6 +24,38 @@ std::string random_id_body() {
     std::string out(20, '0');
     for (std::size_t i = 0; i < bytes.size(); ++i) out[i] = kAlphabet[bytes[i] & 31];
     return out;
+}
+
+}  // namespace
+
+std::string next_id(std::string_view prefix) {
+    if (t_replay) {
+        auto& ids = t_replay->ids_;
+        if (!ids.empty() && std::string_view(ids.front()).substr(0, prefix.size()) == prefix) {
+            std::string id = std::move(ids.front());
+            ids.pop_front();
+            return id;
+        }
+        t_replay->diverged_ = true;
+    }
+    std::string id = std::string(prefix) + random_id_body();
+    if (t_recording) t_recording->push_back(id);
+    return id;
+}
+
+IdRecording::IdRecording(std::vector<std::string>& out) : previous_(t_recording) {
+    t_recording = &out;
+}
+IdRecording::~IdRecording() {
+    t_recording = previous_;
+}
+
+IdReplay::IdReplay(const std::vector<std::string>& ids)
+    : ids_(ids.begin(), ids.end()), previous_(t_replay) {
+    t_replay = this;
+}
+IdReplay::~IdReplay() {
+    t_replay = previous_;
 }
 
 std::string random_hex(std::size_t n) {

@@ -6,6 +6,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -13,6 +15,7 @@
 #include "auth.hpp"
 #include "http_server.hpp"
 #include "id_generator.hpp"
+#include "replay.hpp"
 #include "sandbox_provider.hpp"
 #include "seed.hpp"
 
@@ -152,6 +155,31 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{366} * 24 * 3600))
         ->capture_default_str();
 
+    // journal export
+    auto* journal = cli.add_subcommand("journal", "The transaction journal");
+    auto* journal_export = journal->add_subcommand("export", "Write the journal as JSON Lines");
+    journal->require_subcommand(1);
+    std::int64_t since = 0;
+    add_db(journal_export);
+    journal_export->add_option("--since", since, "only entries after this sequence number")
+        ->envname("REDLOOP_SINCE")
+        ->check(CLI::NonNegativeNumber);
+
+    // replay
+    auto* replay = cli.add_subcommand("replay", "Apply a journal to an empty database");
+    std::string replay_file, replay_db, expect_hash;
+    replay->add_option("file", replay_file, "journal (JSON Lines)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    replay->add_option("--db", replay_db, "database to create (default: a temporary file)")
+        ->envname("REDLOOP_REPLAY_DB");
+    replay->add_option("--expect-hash", expect_hash, "fail unless the final state hash is this")
+        ->envname("REDLOOP_EXPECT_HASH");
+
+    // state-hash
+    auto* state_hash = cli.add_subcommand("state-hash", "Print the state hash of a database");
+    add_db(state_hash);
+
     CLI11_PARSE(cli, argc, argv);
     setup_logging(log_level);
 
@@ -174,6 +202,66 @@ int main(int argc, char** argv) {
             return 2;
         }
         std::cout << *t << std::endl;
+        return 0;
+    }
+
+    if (*journal_export) {
+        auto db = open_db(db_url, 1);
+        if (!db || !migrate(*db)) return 1;
+        auto n = api::export_journal(*db, since, std::cout);
+        if (!n) {
+            spdlog::critical("{}", n.error().detail);
+            return 1;
+        }
+        spdlog::info("exported {} journal entries", *n);
+        return 0;
+    }
+
+    if (*state_hash) {
+        auto db = open_db(db_url, 1);
+        if (!db || !migrate(*db)) return 1;
+        auto hash = api::state_hash_of(*db);
+        if (!hash) {
+            spdlog::critical("{}", hash.error().detail);
+            return 1;
+        }
+        std::cout << "state-hash: " << *hash << std::endl;
+        return 0;
+    }
+
+    if (*replay) {
+        std::string target = replay_db;
+        if (target.empty()) {
+            target = (std::filesystem::temp_directory_path() /
+                      ("redloop-replay-" + api::random_hex(6) + ".db"))
+                         .string();
+        }
+        if (std::filesystem::exists(target)) {
+            std::cerr << "replay needs an empty database; " << target << " exists\n";
+            return 2;
+        }
+        auto db = open_db(target, 1);
+        if (!db || !migrate(*db)) return 1;
+        std::ifstream in(replay_file, std::ios::binary);
+        const auto started = std::chrono::steady_clock::now();
+        auto report = api::replay_journal(*db, in);
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        if (!report) {
+            spdlog::critical("{}", report.error().detail);
+            return 1;
+        }
+        std::cout << fmt::format("replayed {} entries in {:.3f} s ({:.0f} entries/s) into {}",
+                                 report->applied, seconds,
+                                 seconds > 0 ? double(report->applied) / seconds : 0.0, target)
+                  << std::endl;
+        if (report->divergence) std::cout << "divergence: " << *report->divergence << std::endl;
+        std::cout << "state-hash: " << report->state_hash << std::endl;
+        if (report->divergence) return 3;
+        if (!expect_hash.empty() && expect_hash != report->state_hash) {
+            std::cerr << "expected state hash " << expect_hash << "\n";
+            return 4;
+        }
         return 0;
     }
 
@@ -212,6 +300,10 @@ int main(int argc, char** argv) {
     auto db = open_db(db_url, pool);
     if (!db || !migrate(*db)) return 1;
     api::App app(*db, config);
+    if (auto s = app.journal_config_if_changed(api::system_now()); !s) {
+        spdlog::critical("could not journal the settings: {}", s.error().detail);
+        return 1;
+    }
     api::SandboxProvider sandbox(config.webhook_secret,
                                  std::chrono::milliseconds(sandbox_delay_ms));
     app.set_provider(&sandbox);

@@ -10,6 +10,7 @@
 
 #include "codec.hpp"
 #include "json_reader.hpp"
+#include "redloop/db/journal.hpp"
 #include "redloop/db/repos.hpp"
 
 namespace redloop::api {
@@ -163,6 +164,25 @@ Status seed_file(db::Tx& tx, const std::string& file, json::value doc, SeedRepor
 
 }  // namespace
 
+Status seed_text(db::Tx& tx, const std::string& name, const std::string& text, Timestamp now,
+                 SeedReport& report) {
+    boost::system::error_code jec;
+    auto doc = json::parse(text, jec);
+    if (jec) return bad(name, "not valid JSON: " + jec.message());
+    if (auto s = seed_file(tx, name, std::move(doc), report, now); !s) return s;
+    db::JournalEntry e;
+    e.at = now;
+    e.kind = "seed";
+    e.actor = "system";
+    e.role = "system";
+    e.target = name;
+    e.body = text;
+    e.status = 200;
+    e.response_sha256 = "seeded";
+    db::append_journal(tx, e);
+    return {};
+}
+
 Result<SeedReport> seed_fixtures(db::Database& db, const std::string& dir, Timestamp now) {
     namespace fs = std::filesystem;
     std::error_code ec;
@@ -180,11 +200,9 @@ Result<SeedReport> seed_fixtures(db::Database& db, const std::string& dir, Times
         std::ifstream in(path, std::ios::binary);
         std::stringstream text;
         text << in.rdbuf();
-        boost::system::error_code jec;
-        auto doc = json::parse(text.str(), jec);
-        if (jec) return bad(path.string(), "not valid JSON: " + jec.message());
+        const std::string name = path.filename().string();
         auto done = db.write([&](db::Tx& tx) -> Result<bool> {
-            auto s = seed_file(tx, path.string(), std::move(doc), report, now);
+            auto s = seed_text(tx, name, text.str(), now, report);
             if (!s) return fail(s.error());
             return true;
         });

@@ -18,6 +18,10 @@ struct SeedReport {
     int skipped = 0;  // already present
 };
 
+// Seeds one fixture document inside the caller's transaction (journaled as "seed").
+engine::Status seed_text(db::Tx& tx, const std::string& name, const std::string& text,
+                         engine::Timestamp now, SeedReport& report);
+
 engine::Result<SeedReport> seed_fixtures(db::Database& db, const std::string& dir,
                                          engine::Timestamp now);
 

@@ -35,8 +35,7 @@ bool is_hex64(std::string_view s) {
 }  // namespace
 
 engine::Result<SignatureHeader> parse_signature_header(std::string_view header) {
-    if (header.empty())
-        return fail(ErrorCode::invalid_request, "the header is missing");
+    if (header.empty()) return fail(ErrorCode::invalid_request, "the header is missing");
     if (header.size() > kHeaderMax) {
         return fail(ErrorCode::invalid_request, "the header is too long");
     }
@@ -72,8 +71,7 @@ engine::Result<SignatureHeader> parse_signature_header(std::string_view header) 
         }
     }
     if (!has_t) return fail(ErrorCode::invalid_request, "no timestamp t");
-    if (out.v1.empty())
-        return fail(ErrorCode::invalid_request, "no v1 signature");
+    if (out.v1.empty()) return fail(ErrorCode::invalid_request, "no v1 signature");
     return out;
 }
 

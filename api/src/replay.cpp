@@ -1,0 +1,208 @@
+#include "replay.hpp"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <boost/json.hpp>
+
+#include "app.hpp"
+#include "redloop/db/journal.hpp"
+#include "seed.hpp"
+
+namespace redloop::api {
+
+namespace json = boost::json;
+using engine::ErrorCode;
+using engine::fail;
+
+namespace {
+
+std::string sha256_hex(const std::string& data) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned i = 0; i < len; ++i) {
+        out.push_back(kHex[digest[i] >> 4]);
+        out.push_back(kHex[digest[i] & 15]);
+    }
+    return out;
+}
+
+json::object to_json(const db::JournalEntry& e) {
+    json::array ids;
+    for (const auto& id : e.ids) ids.push_back(json::value(id));
+    return json::object{{"seq", e.seq},
+                        {"at", e.at.unix_ms},
+                        {"kind", e.kind},
+                        {"actor", e.actor},
+                        {"role", e.role},
+                        {"method", e.method},
+                        {"target", e.target},
+                        {"idem_key", e.idem_key ? json::value(*e.idem_key) : json::value(nullptr)},
+                        {"request_id", e.request_id},
+                        {"body", e.body},
+                        {"ids", std::move(ids)},
+                        {"status", e.status},
+                        {"response_sha256", e.response_sha256}};
+}
+
+engine::Result<db::JournalEntry> from_json(const std::string& line) {
+    boost::system::error_code ec;
+    auto v = json::parse(line, ec);
+    if (ec || !v.is_object()) return fail(ErrorCode::invalid_request, "not a JSON object");
+    try {
+        const auto& o = v.as_object();
+        db::JournalEntry e;
+        e.seq = o.at("seq").as_int64();
+        e.at = engine::Timestamp{o.at("at").as_int64()};
+        e.kind = o.at("kind").as_string();
+        e.actor = o.at("actor").as_string();
+        e.role = o.at("role").as_string();
+        e.method = o.at("method").as_string();
+        e.target = o.at("target").as_string();
+        if (o.at("idem_key").is_string()) e.idem_key = std::string(o.at("idem_key").as_string());
+        e.request_id = o.at("request_id").as_string();
+        e.body = o.at("body").as_string();
+        for (const auto& id : o.at("ids").as_array()) e.ids.emplace_back(id.as_string());
+        e.status = static_cast<int>(o.at("status").as_int64());
+        e.response_sha256 = o.at("response_sha256").as_string();
+        return e;
+    } catch (const std::exception& ex) {
+        return fail(ErrorCode::invalid_request, std::string("malformed entry: ") + ex.what());
+    }
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+    std::vector<std::string> out;
+    std::size_t pos = 1;
+    while (pos <= path.size()) {
+        auto next = path.find('/', pos);
+        if (next == std::string::npos) next = path.size();
+        out.push_back(path.substr(pos, next - pos));
+        pos = next + 1;
+    }
+    return out;
+}
+
+std::optional<Principal> principal_of(const db::JournalEntry& e) {
+    auto role = parse_role(e.role);
+    auto sub = engine::ActorId::parse(e.actor);
+    if (!role || !sub) return std::nullopt;
+    return Principal{*sub, *role};
+}
+
+// Applies one entry; returns nullopt when the result matches the journal, else why not.
+std::optional<std::string> apply(App& app, db::Database& db, const db::JournalEntry& e) {
+    if (e.kind == "http") {
+        Request req;
+        req.method = e.method;
+        req.target = e.target;
+        req.path = e.target;
+        req.segments = split_path(e.target);
+        req.body = e.body;
+        req.has_body = !e.body.empty();
+        req.content_type = e.body.empty() ? "" : "application/json";
+        req.request_id = e.request_id;
+        if (e.idem_key) {
+            req.has_idempotency_key = true;
+            req.idempotency_key = *e.idem_key;
+        }
+        bool ids_diverged = false;
+        const Response r = app.replay_http(req, principal_of(e), e.at, e.ids, ids_diverged);
+        const auto hash = sha256_hex(r.body);
+        if (r.status != e.status || hash != e.response_sha256) {
+            return fmt::format("{} {}: journal says {} {}, replay gave {} {}: {}", e.method,
+                               e.target, e.status, e.response_sha256.substr(0, 12), r.status,
+                               hash.substr(0, 12), r.body.substr(0, 300));
+        }
+        if (ids_diverged)
+            return fmt::format("{} {}: the new ids differ from the journal's", e.method, e.target);
+        return std::nullopt;
+    }
+    if (e.kind == "config") {
+        if (auto s = app.apply_decision_config(e.body); !s) return s.error().detail;
+        return std::nullopt;
+    }
+    if (e.kind == "actor") {
+        auto p = principal_of(e);
+        if (!p) return "actor entry with an unusable actor " + e.actor;
+        if (auto s = app.ensure_actor(*p, e.at); !s) return s.error().detail;
+        return std::nullopt;
+    }
+    if (e.kind == "expire") {
+        auto id = engine::CheckoutId::parse(e.target);
+        if (!id) return "expire entry names no checkout";
+        if (!expire_checkout(db, *id, e.at)) return "checkout " + e.target + " did not expire";
+        return std::nullopt;
+    }
+    if (e.kind == "webhook_retry") {
+        if (!retry_webhook(app, e.target, e.at, &e.ids))
+            return "webhook " + e.target + " was not pending";
+        return std::nullopt;
+    }
+    if (e.kind == "seed") {
+        SeedReport report;
+        auto done = db.write([&](db::Tx& tx) -> engine::Result<bool> {
+            auto s = seed_text(tx, e.target, e.body, e.at, report);
+            if (!s) return fail(s.error());
+            return true;
+        });
+        if (!done) return done.error().detail;
+        return std::nullopt;
+    }
+    return "unknown entry kind " + e.kind;
+}
+
+}  // namespace
+
+engine::Result<std::int64_t> export_journal(db::Database& db, std::int64_t since_seq,
+                                            std::ostream& out) {
+    std::int64_t count = 0;
+    std::int64_t after = since_seq;
+    while (true) {
+        auto batch = db.read([&](db::Tx& tx) -> engine::Result<std::vector<db::JournalEntry>> {
+            return db::journal_since(tx, after, 1000);
+        });
+        if (!batch) return fail(batch.error());
+        if (batch->empty()) break;
+        for (const auto& e : *batch) {
+            out << json::serialize(to_json(e)) << '\n';
+            after = e.seq;
+            ++count;
+        }
+    }
+    return count;
+}
+
+engine::Result<std::string> state_hash_of(db::Database& db) {
+    return db.read([](db::Tx& tx) -> engine::Result<std::string> { return db::state_hash(tx); });
+}
+
+engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in) {
+    // Secrets are not needed: tokens and signatures were checked when the entries were made.
+    App app(db, AppConfig{}, [] { return engine::Timestamp{0}; });
+    ReplayReport report;
+    std::string line;
+    std::int64_t line_no = 0;
+    while (std::getline(in, line)) {
+        ++line_no;
+        if (line.empty()) continue;
+        auto e = from_json(line);
+        if (!e)
+            return fail(ErrorCode::invalid_request,
+                        fmt::format("line {}: {}", line_no, e.error().detail));
+        if (auto why = apply(app, db, *e)) {
+            report.divergence =
+                fmt::format("entry {} (line {}, {}): {}", e->seq, line_no, e->kind, *why);
+            break;
+        }
+        ++report.applied;
+    }
+    auto hash = state_hash_of(db);
+    if (!hash) return fail(hash.error());
+    report.state_hash = *hash;
+    return report;
+}
+
+}  // namespace redloop::api

@@ -1,0 +1,32 @@
+#pragma once
+// Journal export and replay: the record of what happened, applied again to an empty database
+// without HTTP, reproducing the state exactly (checked by state hash and per-entry response
+// hashes).
+#include <cstdint>
+#include <istream>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "redloop/db/database.hpp"
+#include "redloop/engine/result.hpp"
+
+namespace redloop::api {
+
+// Writes the journal after `since_seq` as JSON Lines; returns how many entries.
+engine::Result<std::int64_t> export_journal(db::Database& db, std::int64_t since_seq,
+                                            std::ostream& out);
+
+struct ReplayReport {
+    std::int64_t applied = 0;
+    std::optional<std::string> divergence;  // the first entry whose result differs, and how
+    std::string state_hash;
+};
+
+// Applies every entry of a JSON Lines journal to `db` (migrated, empty), stopping at the first
+// divergence.
+engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in);
+
+engine::Result<std::string> state_hash_of(db::Database& db);
+
+}  // namespace redloop::api

@@ -1,0 +1,210 @@
+#include "redloop/db/journal.hpp"
+
+#include <openssl/evp.h>
+#include <soci/soci.h>
+
+#include <memory>
+#include <sstream>
+
+#include "soci_util.hpp"
+
+namespace redloop::db {
+
+namespace {
+
+std::string join_ids(const std::vector<std::string>& ids) {
+    std::string out;
+    for (const auto& id : ids) out += (out.empty() ? "" : " ") + id;
+    return out;
+}
+
+std::vector<std::string> split_ids(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string id; in >> id;) out.push_back(id);
+    return out;
+}
+
+}  // namespace
+
+std::int64_t append_journal(Tx& tx, const JournalEntry& e) {
+    const long long at = e.at.unix_ms;
+    const std::string ids = join_ids(e.ids);
+    std::string key = e.idem_key.value_or("");
+    soci::indicator key_ind = e.idem_key ? soci::i_ok : soci::i_null;
+    Query q(tx,
+            "INSERT INTO journal (at, kind, actor, role, method, target, idem_key, request_id, "
+            "body, ids, status, response_sha256) VALUES (:at, :k, :a, :r, :m, :t, :ik, :rid, :b, "
+            ":ids, :s, :h)");
+    q.use(at)
+        .use(e.kind)
+        .use(e.actor)
+        .use(e.role)
+        .use(e.method)
+        .use(e.target)
+        .use(key, key_ind)
+        .use(e.request_id)
+        .use(e.body)
+        .use(ids)
+        .use(e.status)
+        .use(e.response_sha256);
+    q.run();
+    long long seq = 0;
+    tx.sql() << "SELECT MAX(seq) FROM journal", soci::into(seq);
+    return seq;
+}
+
+std::vector<JournalEntry> journal_since(Tx& tx, std::int64_t after_seq, int limit) {
+    JournalEntry e;
+    long long seq = 0, at = 0;
+    std::string ids, key;
+    soci::indicator key_ind = soci::i_null;
+    const long long after = after_seq;
+    Query q(tx,
+            "SELECT seq, at, kind, actor, role, method, target, idem_key, request_id, body, ids, "
+            "status, response_sha256 FROM journal WHERE seq > :s ORDER BY seq LIMIT :l");
+    q.into(seq)
+        .into(at)
+        .into(e.kind)
+        .into(e.actor)
+        .into(e.role)
+        .into(e.method)
+        .into(e.target)
+        .into(key, key_ind)
+        .into(e.request_id)
+        .into(e.body)
+        .into(ids)
+        .into(e.status)
+        .into(e.response_sha256)
+        .use(after)
+        .use(limit);
+    q.execute();
+    std::vector<JournalEntry> out;
+    while (q.fetch()) {
+        JournalEntry copy = e;
+        copy.seq = seq;
+        copy.at = engine::Timestamp{at};
+        copy.ids = split_ids(ids);
+        copy.idem_key = key_ind == soci::i_ok ? std::optional<std::string>(key) : std::nullopt;
+        out.push_back(std::move(copy));
+    }
+    return out;
+}
+
+std::optional<std::string> last_journal_body(Tx& tx, const std::string& kind) {
+    std::string body;
+    Query q(tx, "SELECT body FROM journal WHERE kind = :k ORDER BY seq DESC LIMIT 1");
+    q.into(body).use(kind);
+    q.execute();
+    if (!q.fetch()) return std::nullopt;
+    return body;
+}
+
+namespace {
+
+struct TableSpec {
+    const char* name;
+    const char* columns;  // hashed, in this order
+    const char* order;    // a total order that both databases agree on
+};
+
+// Every business table. seq columns are not hashed (PostgreSQL sequences may skip numbers),
+// but insertion order still decides the order of rows that have no natural key.
+constexpr TableSpec kTables[] = {
+    {"merchants",
+     "id, name, currency, shipping_fee_minor, free_shipping_over_minor, return_window_days, "
+     "created_at, updated_at",
+     "id"},
+    {"users", "id, created_at", "id"},
+    {"products",
+     "id, merchant_id, title, description, status, commission_rate_bps, created_at, updated_at",
+     "id"},
+    {"product_media", "product_id, position, type, url", "product_id, position"},
+    {"skus",
+     "id, product_id, merchant_id, title, price_minor, currency, on_hand, reserved, position, "
+     "created_at, updated_at",
+     "id"},
+    {"inventory_ledger", "sku_id, kind, on_hand_delta, reserved_delta, reason, ref, actor_id, at",
+     "sku_id, seq"},
+    {"notes", "id, author_id, title, body, created_at", "id"},
+    {"note_media", "note_id, position, type, url", "note_id, position"},
+    {"note_skus", "note_id, sku_id, position", "note_id, sku_id"},
+    {"cart_lines", "user_id, sku_id, quantity, note_id, added_at, updated_at", "user_id, seq"},
+    {"checkouts", "id, user_id, status, payment_id, created_at, expires_at, updated_at", "id"},
+    {"payments",
+     "id, checkout_id, user_id, status, amount_minor, refunded_minor, currency, created_at, "
+     "updated_at",
+     "id"},
+    {"payment_history", "payment_id, status, at", "payment_id, seq"},
+    {"orders",
+     "id, checkout_id, user_id, merchant_id, status, currency, subtotal_minor, shipping_fee_minor, "
+     "total_minor, refunded_minor, ship_name, ship_phone, ship_line1, ship_city, ship_postal_code, "
+     "ship_country, carrier, tracking_number, restocked, created_at, updated_at",
+     "id"},
+    {"order_lines",
+     "order_id, position, sku_id, title, quantity, unit_price_minor, line_total_minor, note_id",
+     "order_id, position"},
+    {"order_history", "order_id, status, at", "order_id, seq"},
+    {"reservations", "order_id, sku_id, quantity, state, created_at, updated_at",
+     "order_id, sku_id"},
+    {"refunds",
+     "id, order_id, payment_id, amount_minor, currency, reason, restock, status, created_at, "
+     "updated_at",
+     "id"},
+    {"webhook_events", "id, type, payload, status, attempts, detail, received_at, updated_at",
+     "id"},
+};
+
+struct DigestDeleter {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+
+}  // namespace
+
+std::string state_hash(Tx& tx) {
+    std::unique_ptr<EVP_MD_CTX, DigestDeleter> ctx(EVP_MD_CTX_new());
+    EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+    auto feed = [&](const std::string& s) {
+        // length-prefixed, so "ab"+"c" and "a"+"bc" differ
+        const std::string framed = std::to_string(s.size()) + ":" + s;
+        EVP_DigestUpdate(ctx.get(), framed.data(), framed.size());
+    };
+    for (const auto& t : kTables) {
+        feed(std::string("table ") + t.name);
+        // Every column as text (NULL stays NULL), read as strings: no driver type differences.
+        std::string select;
+        std::string cols = t.columns;
+        std::size_t n = 0;
+        for (std::size_t pos = 0; pos <= cols.size();) {
+            auto comma = cols.find(',', pos);
+            if (comma == std::string::npos) comma = cols.size();
+            std::string col = cols.substr(pos, comma - pos);
+            while (!col.empty() && col.front() == ' ') col.erase(col.begin());
+            select += (n++ ? ", " : "") + std::string("CAST(") + col + " AS TEXT)";
+            pos = comma + 1;
+        }
+        soci::rowset<soci::row> rows =
+            (tx.sql().prepare << "SELECT " + select + " FROM " + t.name + " ORDER BY " + t.order);
+        for (const auto& row : rows) {
+            std::string line;
+            for (std::size_t i = 0; i < row.size(); ++i) {
+                line += row.get_indicator(i) == soci::i_null ? std::string("\\N")
+                                                             : row.get<std::string>(i);
+                line += '\x1f';
+            }
+            feed(line);
+        }
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx.get(), digest, &len);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned i = 0; i < len; ++i) {
+        out.push_back(kHex[digest[i] >> 4]);
+        out.push_back(kHex[digest[i] & 15]);
+    }
+    return out;
+}
+
+}  // namespace redloop::db
