@@ -14,7 +14,8 @@ add_executable(integration_tests
   ${REDLOOP_IT_DIR}/http_test.cpp
   ${REDLOOP_IT_DIR}/merchants_test.cpp
   ${REDLOOP_IT_DIR}/notes_test.cpp
-  ${REDLOOP_IT_DIR}/payments_test.cpp)
+  ${REDLOOP_IT_DIR}/payments_test.cpp
+  ${REDLOOP_IT_DIR}/replay_test.cpp)
 target_include_directories(integration_tests PRIVATE ${REDLOOP_IT_DIR})
 target_link_libraries(integration_tests PRIVATE
   redloop_api redloop_doctest_main redloop_warnings SQLite::SQLite3 OpenSSL::Crypto)
@@ -32,6 +33,7 @@ set(REDLOOP_IT_SUITES
   integration_checkout
   integration_notes
   integration_payments
+  integration_replay
   integration_cli)
 foreach(suite IN LISTS REDLOOP_IT_SUITES)
   add_test(NAME ${suite} COMMAND integration_tests --test-suite=${suite})

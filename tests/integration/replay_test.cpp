@@ -1,0 +1,184 @@
+// Transaction replay: what the real server did, recorded in its journal, replayed without HTTP
+// into an empty database, gives the same state hash; a changed journal is caught.
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "support.hpp"
+
+using namespace redloop;
+using namespace redloop::it;
+using api::Role;
+
+namespace {
+
+const std::string kAddress =
+    R"({"shipping_address":{"name":"Lin","phone":"13800000000","line1":"1 West Lake Rd",)"
+    R"("city":"Hangzhou","postal_code":"310000","country":"CN"}})";
+
+std::string hash_line(const std::string& out) {
+    const auto at = out.rfind("state-hash: ");
+    if (at == std::string::npos) return "";
+    return out.substr(at + 12, 64);
+}
+
+void put(HttpClient& c, const Actor& u, const std::string& sku, int quantity) {
+    const auto r = c.request("PUT", "/v1/cart/items/" + sku,
+                             R"({"quantity":)" + std::to_string(quantity) + "}",
+                             {{"Authorization", u.auth}, {"Content-Type", "application/json"}});
+    REQUIRE_STATUS(r, 200);
+}
+
+json::value checkout(HttpClient& c, const Actor& u, const std::string& key) {
+    const auto r = c.post("/v1/checkouts", kAddress, u.auth, {{"Idempotency-Key", key}});
+    REQUIRE_STATUS(r, 201);
+    return r.json();
+}
+
+// A day in miniature on a real server: catalog, notes, a paid and partly refunded order, a
+// declined card, an expired checkout, a cancelled order, a race for the last units.
+std::string record_session(TempDir& dir) {
+    const auto db = dir.file("live.db");
+    REQUIRE(run_cli({"seed", "--db", db, "--fixtures", fixtures_dir()}, secret_env()).exit_code ==
+            0);
+    ServerOptions opts;
+    opts.db_path = db;
+    opts.extra_args = {"--checkout-ttl", "2"};
+    {
+        ServerProcess server(opts);
+        HttpClient c(server.port());
+        const auto shop =
+            Actor{"mer_westlaketea", server.bearer(Role::merchant, "mer_westlaketea")};
+        const auto lin = Actor{"usr_lin", server.bearer(Role::user, "usr_lin")};
+        const auto mei = new_user(server);
+        const auto chen = new_user(server);
+        const auto sku =
+            jstr(create_product(c, shop.auth, "Replay tea", {{"tin", 5000, 4}}), "/skus/0/id");
+        REQUIRE_STATUS(post_note(c, lin.auth, "Tea note", {sku}), 201);
+        // paid, then half refunded with a restock
+        put(c, lin, sku, 2);
+        const auto paid = checkout(c, lin, "rp-1");
+        REQUIRE_STATUS(c.post("/v1/payments/" + jstr(paid, "/payment/id") + "/confirm",
+                              R"({"card_number":"4242424242424242"})", lin.auth),
+                       200);
+        REQUIRE(eventually(
+            [&] {
+                return jstr(c.get("/v1/payments/" + jstr(paid, "/payment/id"), lin.auth).json(),
+                            "/status") == "succeeded";
+            },
+            std::chrono::seconds(5)));
+        REQUIRE_STATUS(
+            c.post("/v1/orders/" + jstr(paid, "/orders/0/id") + "/refunds",
+                   R"({"amount":{"amount":5000,"currency":"CNY"},"reason":"dent","restock":true})",
+                   shop.auth, {{"Idempotency-Key", "rp-r1"}}),
+            201);
+        // declined
+        put(c, mei, "sku_longjing250g", 1);
+        const auto declined = checkout(c, mei, "rp-2");
+        REQUIRE_STATUS(c.post("/v1/payments/" + jstr(declined, "/payment/id") + "/confirm",
+                              R"({"card_number":"4000000000000002"})", mei.auth),
+                       200);
+        // left to expire
+        put(c, chen, "sku_celadoncup2", 1);
+        checkout(c, chen, "rp-3");
+        // cancelled by the buyer
+        put(c, chen, "sku_sunscreen50ml", 1);
+        const auto cancelled = checkout(c, chen, "rp-4");
+        REQUIRE_STATUS(
+            c.post("/v1/orders/" + jstr(cancelled, "/orders/0/id") + "/cancel", "", chen.auth),
+            200);
+        // a race for the last units of the lip balm (2 left)
+        std::vector<std::thread> racers;
+        for (int i = 0; i < 6; ++i) {
+            racers.emplace_back([&, i] {
+                HttpClient rc(server.port());
+                const auto u = new_user(server);
+                rc.request("PUT", "/v1/cart/items/sku_lipbalm", R"({"quantity":1})",
+                           {{"Authorization", u.auth}, {"Content-Type", "application/json"}});
+                rc.post("/v1/checkouts", kAddress, u.auth,
+                        {{"Idempotency-Key", "race-" + std::to_string(i)}});
+            });
+        }
+        for (auto& t : racers) t.join();
+        // wait for the refund's webhook and the expiries
+        REQUIRE(eventually(
+            [&] {
+                return sqlite_int(
+                           db,
+                           "SELECT COUNT(*) FROM checkouts WHERE status = 'awaiting_payment'") ==
+                           0 &&
+                       sqlite_int(db, "SELECT COUNT(*) FROM refunds WHERE status = 'pending'") ==
+                           0 &&
+                       sqlite_int(db,
+                                  "SELECT COUNT(*) FROM payments WHERE status = 'processing'") == 0;
+            },
+            std::chrono::seconds(10)));
+        REQUIRE(server.terminate() == 0);
+    }
+    return db;
+}
+
+}  // namespace
+
+TEST_SUITE("integration_replay") {
+    TEST_CASE("a recorded session replays to the same state; a changed journal is caught") {
+        TempDir dir;
+        const auto live = record_session(dir);
+        const auto live_hash = run_cli({"state-hash", "--db", live});
+        REQUIRE(live_hash.exit_code == 0);
+        const auto expected = hash_line(live_hash.out);
+        REQUIRE(expected.size() == 64);
+
+        const auto exported = run_cli({"journal", "export", "--db", live});
+        REQUIRE(exported.exit_code == 0);
+        const auto journal = dir.file("journal.jsonl");
+        std::ofstream(journal) << exported.out;
+        const auto lines = std::count(exported.out.begin(), exported.out.end(), '\n');
+        CHECK(lines > 20);
+        CHECK(exported.out.find("\"kind\":\"seed\"") != std::string::npos);
+        CHECK(exported.out.find("\"kind\":\"expire\"") != std::string::npos);
+        CHECK(exported.out.find("/v1/webhooks/payments") != std::string::npos);
+        CHECK(exported.out.find("\"kind\":\"config\"") != std::string::npos);
+
+        const auto replayed =
+            run_cli({"replay", journal, "--db", dir.file("replay.db"), "--expect-hash", expected});
+        INFO(replayed.out, replayed.err);
+        CHECK(replayed.exit_code == 0);
+        CHECK(hash_line(replayed.out) == expected);
+        CHECK(replayed.out.find("divergence") == std::string::npos);
+        CHECK(hash_line(run_cli({"state-hash", "--db", dir.file("replay.db")}).out) == expected);
+
+        // a journal that says something else happened: the first differing entry is named
+        std::string tampered = exported.out;
+        const auto at = tampered.find("\"response_sha256\":\"", tampered.find("/v1/checkouts"));
+        REQUIRE(at != std::string::npos);
+        tampered[at + 19] = tampered[at + 19] == '0' ? '1' : '0';
+        const auto bad = dir.file("tampered.jsonl");
+        std::ofstream(bad) << tampered;
+        const auto diverged = run_cli({"replay", bad, "--db", dir.file("diverged.db")});
+        CHECK(diverged.exit_code == 3);
+        CHECK(diverged.out.find("divergence: entry") != std::string::npos);
+        CHECK(diverged.out.find("POST /v1/checkouts") != std::string::npos);
+
+        const auto wrong = run_cli({"replay", journal, "--db", dir.file("again.db"),
+                                    "--expect-hash", std::string(64, '0')});
+        CHECK(wrong.exit_code == 4);
+        CHECK(run_cli({"replay", journal, "--db", dir.file("again.db")}).exit_code ==
+              2);  // not empty
+    }
+
+    TEST_CASE("export --since continues from a sequence number") {
+        TempDir dir;
+        const auto db = dir.file("s.db");
+        REQUIRE(
+            run_cli({"seed", "--db", db, "--fixtures", fixtures_dir()}, secret_env()).exit_code ==
+            0);
+        const auto all = run_cli({"journal", "export", "--db", db});
+        REQUIRE(all.exit_code == 0);
+        const auto n = std::count(all.out.begin(), all.out.end(), '\n');
+        REQUIRE(n >= 1);
+        const auto rest = run_cli({"journal", "export", "--db", db, "--since", std::to_string(n)});
+        CHECK(rest.exit_code == 0);
+        CHECK(rest.out.empty());
+    }
+}
