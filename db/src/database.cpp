@@ -42,12 +42,12 @@ std::string redact(const std::string& url) {
 }
 
 engine::Status open_session(soci::session& s, Dialect dialect, const std::string& conn,
-                            int busy_timeout_ms) {
+                            int busy_timeout_ms, bool durable) {
     if (dialect == Dialect::sqlite) {
         s.open(soci::sqlite3, conn);
         // WAL with synchronous=FULL: an acknowledged write survives power loss.
         s << "PRAGMA journal_mode=WAL";
-        s << "PRAGMA synchronous=FULL";
+        s << (durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
         s << "PRAGMA foreign_keys=ON";
         s << "PRAGMA busy_timeout=" + std::to_string(busy_timeout_ms);
     } else {
@@ -133,7 +133,8 @@ engine::Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& 
     impl->pool = std::make_unique<soci::connection_pool>(size);
     try {
         for (std::size_t i = 0; i < size; ++i) {
-            auto st = open_session(impl->pool->at(i), impl->dialect, conn, options.busy_timeout_ms);
+            auto st = open_session(impl->pool->at(i), impl->dialect, conn, options.busy_timeout_ms,
+                                   options.durable);
             if (!st) return fail(st.error());
         }
     } catch (const std::exception& e) {

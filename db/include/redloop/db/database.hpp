@@ -20,6 +20,8 @@ struct DatabaseOptions {
     std::string url;
     std::size_t pool_size = 4;
     int busy_timeout_ms = 5000;
+    // false only for scratch databases (a replay target): SQLite then skips fsync.
+    bool durable = true;
 };
 
 struct Migration {
