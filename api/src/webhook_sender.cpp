@@ -26,12 +26,12 @@ WebhookSender::~WebhookSender() {
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
-        if (!queue_.empty()) {
-            spdlog::warn("webhook sender stopping with {} undelivered events", queue_.size());
-        }
     }
     cv_.notify_all();
-    worker_.join();
+    worker_.join();  // an attempt in flight finishes first (bounded by the 5 s stream timeout)
+    if (!queue_.empty()) {
+        spdlog::warn("webhook sender stopping with {} undelivered events; dropped", queue_.size());
+    }
 }
 
 void WebhookSender::set_target(std::string host, unsigned short port) {
@@ -46,7 +46,8 @@ void WebhookSender::set_target(std::string host, unsigned short port) {
 void WebhookSender::send(std::string body, std::chrono::milliseconds delay) {
     {
         std::lock_guard lock(mutex_);
-        queue_.push(Item{std::chrono::steady_clock::now() + delay, std::move(body), 0});
+        queue_.push(
+            Item{std::chrono::steady_clock::now() + delay, next_seq_++, std::move(body), 0});
     }
     cv_.notify_all();
 }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <queue>
 #include <string>
@@ -20,7 +21,7 @@ class WebhookSender {
     WebhookSender(const WebhookSender&) = delete;
     WebhookSender& operator=(const WebhookSender&) = delete;
 
-    // Where to deliver. Until it is set, events wait.
+    // Where to deliver (may be changed later). Until it is set, events wait.
     void set_target(std::string host, unsigned short port);
     // Queues a JSON body for delivery after `delay`.
     void send(std::string body, std::chrono::milliseconds delay = std::chrono::milliseconds(0));
@@ -31,9 +32,10 @@ class WebhookSender {
   private:
     struct Item {
         std::chrono::steady_clock::time_point due;
+        std::uint64_t seq = 0;  // ties on `due` go out in the order they were sent
         std::string body;
         int attempts = 0;
-        bool operator>(const Item& o) const { return due > o.due; }
+        bool operator>(const Item& o) const { return due != o.due ? due > o.due : seq > o.seq; }
     };
     void run();
     // One attempt; returns the HTTP status, or 0 when the connection failed.
@@ -49,6 +51,7 @@ class WebhookSender {
     unsigned short port_ = 0;
     bool stopping_ = false;
     std::size_t in_flight_ = 0;
+    std::uint64_t next_seq_ = 0;
     std::size_t delivered_ = 0;
     std::thread worker_;
 };

@@ -5,8 +5,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <cctype>
 #include <charconv>
-#include <cstdlib>
+#include <limits>
 
 namespace redloop::api {
 
@@ -78,8 +79,13 @@ engine::Result<SignatureHeader> parse_signature_header(std::string_view header) 
 std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-         reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &len);
+    // An empty result (OpenSSL failure, or a key too long for its int length) never verifies.
+    if (key.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) return {};
+    if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+             reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest,
+             &len) == nullptr) {
+        return {};
+    }
     static constexpr char kHex[] = "0123456789abcdef";
     std::string out;
     out.reserve(len * 2);
@@ -97,17 +103,28 @@ engine::Status verify_webhook_signature(std::string_view secret, std::string_vie
     if (!parsed) return fail(parsed.error());
     const std::string expected =
         hmac_sha256_hex(secret, std::to_string(parsed->timestamp) + "." + std::string(raw_body));
+    // Fail closed: every candidate is exactly 64 characters (the parser keeps no others).
+    if (expected.size() != 64) {
+        return fail(ErrorCode::invalid_request, "the signature could not be computed");
+    }
     bool match = false;
     for (const auto& candidate : parsed->v1) {
         // Constant time over the fixed 64 characters; every candidate is compared.
         match |= CRYPTO_memcmp(candidate.data(), expected.data(), expected.size()) == 0;
     }
     if (!match) return fail(ErrorCode::invalid_request, "no v1 signature matches the body");
-    const auto skew = now_unix - parsed->timestamp;
-    if (skew > tolerance_s || skew < -tolerance_s) {
+    // |now - t| in unsigned arithmetic: exact for any two int64 values, never overflows.
+    const std::int64_t t = parsed->timestamp;
+    const bool future = t > now_unix;
+    const std::uint64_t distance =
+        future ? static_cast<std::uint64_t>(t) - static_cast<std::uint64_t>(now_unix)
+               : static_cast<std::uint64_t>(now_unix) - static_cast<std::uint64_t>(t);
+    const std::uint64_t tolerance = tolerance_s > 0 ? static_cast<std::uint64_t>(tolerance_s) : 0;
+    if (distance > tolerance) {
         return fail(ErrorCode::invalid_request,
-                    fmt::format("timestamp {} is {} s from now; at most {} s is accepted",
-                                parsed->timestamp, skew, tolerance_s));
+                    fmt::format("timestamp {} is {} {} s {}; at most {} s is accepted", t,
+                                future ? "in the future," : "stale,", distance,
+                                future ? "ahead" : "old", tolerance));
     }
     return {};
 }

@@ -146,3 +146,44 @@ TEST_CASE("a delay is honoured, and events wait for a target") {
     REQUIRE(got.size() == 1);
     CHECK(got[0].second - sent >= 300ms);
 }
+
+TEST_CASE("a refused connection is retried, and the target may change") {
+    // A loopback port with nothing listening: connections are refused.
+    unsigned short closed_port = 0;
+    {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        socklen_t len = sizeof addr;
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+        closed_port = ntohs(addr.sin_port);
+        ::close(fd);
+    }
+    FakeEngine engine(0);
+    WebhookSender sender(kSecret, "/hook");
+    sender.set_target("127.0.0.1", closed_port);
+    sender.send("{\"n\":2}");
+    CHECK_FALSE(sender.drain(150ms));  // first attempts refused, the event is still queued
+    CHECK(sender.delivered() == 0);
+    sender.set_target("127.0.0.1", engine.port());
+    REQUIRE(sender.drain(3s));
+    CHECK(sender.delivered() == 1);
+    REQUIRE(engine.requests().size() == 1);
+    CHECK(body_of(engine.requests()[0].first) == "{\"n\":2}");
+}
+
+TEST_CASE("events sent together go out in the order they were sent") {
+    FakeEngine engine(0);
+    WebhookSender sender(kSecret, "/hook");
+    for (int i = 0; i < 5; ++i) sender.send("{\"n\":" + std::to_string(i) + "}", 50ms);
+    sender.set_target("127.0.0.1", engine.port());
+    REQUIRE(sender.drain(3s));
+    const auto got = engine.requests();
+    REQUIRE(got.size() == 5);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        CHECK(body_of(got[i].first) == "{\"n\":" + std::to_string(i) + "}");
+    }
+    CHECK(sender.delivered() == 5);
+}

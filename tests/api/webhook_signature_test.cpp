@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "webhook_signature.hpp"
@@ -100,4 +101,51 @@ TEST_CASE("malformed headers are refused, never crash") {
     CHECK(ok->timestamp == 5);
     REQUIRE(ok->v1.size() == 1);
     CHECK(ok->v1[0] == std::string(64, 'a'));
+}
+
+TEST_CASE("a refusal says which check failed") {
+    const std::string secret = "whsec_detail";
+    const std::string body = R"({"id":"evt_d"})";
+    const std::int64_t t = 1'800'000'000;
+    const auto detail = [&](const std::string& header, std::int64_t now) {
+        const auto s = verify_webhook_signature(secret, header, body, now);
+        REQUIRE_FALSE(s);
+        CHECK(s.error().code == redloop::engine::ErrorCode::invalid_request);
+        return s.error().detail;
+    };
+    const auto good = sign_webhook(secret, t, body);
+    CHECK(detail("", t).find("missing") != std::string::npos);
+    CHECK(detail("bad_header", t).find("key=value") != std::string::npos);
+    CHECK(detail("t=abc,v1=" + std::string(64, 'a'), t).find("unix seconds") != std::string::npos);
+    CHECK(detail("v1=" + std::string(64, 'a'), t).find("no timestamp") != std::string::npos);
+    CHECK(detail("t=1800000000,v1=bad_signature", t).find("no v1") != std::string::npos);
+    CHECK(detail(good, t + 301).find("stale") != std::string::npos);
+    CHECK(detail(good, t - 301).find("future") != std::string::npos);
+    CHECK(detail(sign_webhook(secret, t, body + "x"), t).find("matches") != std::string::npos);
+    // a correctly signed header padded past the cap is refused on its length alone
+    CHECK(detail(good + "," + std::string(4100, ' '), t).find("too long") != std::string::npos);
+    CHECK(verify_webhook_signature(secret, good + "," + std::string(1000, ' '), body, t));
+}
+
+TEST_CASE("extreme clocks and tolerances never overflow") {
+    const std::string body = "{}";
+    const auto max = std::numeric_limits<std::int64_t>::max();
+    const auto min = std::numeric_limits<std::int64_t>::min();
+    const auto far = sign_webhook("k", max, body);
+    CHECK_FALSE(verify_webhook_signature("k", far, body, min));
+    CHECK_FALSE(verify_webhook_signature("k", far, body, 0));
+    CHECK(verify_webhook_signature("k", far, body, max));
+    const auto zero = sign_webhook("k", 0, body);
+    CHECK_FALSE(verify_webhook_signature("k", zero, body, max));
+    CHECK_FALSE(verify_webhook_signature("k", zero, body, min));
+    CHECK(verify_webhook_signature("k", zero, body, 0, 0));
+    CHECK_FALSE(verify_webhook_signature("k", zero, body, 1, 0));
+    // a negative tolerance counts as 0
+    CHECK(verify_webhook_signature("k", zero, body, 0, -5));
+    CHECK_FALSE(verify_webhook_signature("k", zero, body, 1, -5));
+    CHECK(verify_webhook_signature("k", zero, body, max, max));
+    // an empty secret still yields a real HMAC (RFC 2104 pads the key), so it round-trips
+    CHECK(hmac_sha256_hex("", "").size() == 64);
+    CHECK(verify_webhook_signature("", sign_webhook("", 7, body), body, 7));
+    CHECK_FALSE(verify_webhook_signature("", sign_webhook("x", 7, body), body, 7));
 }
