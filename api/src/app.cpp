@@ -100,6 +100,14 @@ std::string sha256_hex(const std::string& data) {
     return out;
 }
 
+// The body as compared under an Idempotency-Key: JSON re-serialized (so spacing and line
+// breaks don't matter), anything else as sent.
+std::string canonical_body(const std::string& body) {
+    boost::system::error_code ec;
+    const auto v = boost::json::parse(body, ec);
+    return ec ? body : boost::json::serialize(v);
+}
+
 engine::Status check_idempotency_key(const std::string& key) {
     if (key.empty() || key.size() > 255) {
         return fail(ErrorCode::invalid_request, "Idempotency-Key must have 1 to 255 characters");
@@ -334,7 +342,8 @@ engine::Result<Response> App::write(Context& ctx,
     if (req.method != "POST" || !req.has_idempotency_key) return db_.write(journaled);
     if (auto s = check_idempotency_key(req.idempotency_key); !s) return fail(s.error());
     const std::string caller = ctx.principal ? ctx.principal->sub.str() : "anonymous";
-    const std::string hash = sha256_hex(req.method + " " + req.path + "\n" + req.body);
+    const std::string hash =
+        sha256_hex(req.method + " " + req.path + "\n" + canonical_body(req.body));
     // Returns the stored response for the key, 422 for another body, or nullopt.
     auto lookup = [&](db::Tx& tx) -> engine::Result<std::optional<Response>> {
         auto stored = db::find_idempotent(tx, caller, req.idempotency_key);

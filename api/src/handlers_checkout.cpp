@@ -22,6 +22,19 @@ bool may_see(const Principal& p, const UserId& owner) {
     return p.role == Role::admin || (p.role == Role::user && p.sub.str() == owner.str());
 }
 
+// The /metrics label of a checkout attempt: created, replayed, or the refusal's code (also
+// when the refusal is a stored answer given again).
+std::string checkout_outcome(const Result<Response>& result) {
+    if (!result) return std::string(to_string(result.error().code));
+    bool replayed = false;
+    for (const auto& [k, v] : result->headers) replayed = replayed || k == "Idempotent-Replayed";
+    if (result->status == 201) return replayed ? "replayed" : "created";
+    boost::system::error_code ec;
+    const auto body = boost::json::parse(result->body, ec);
+    const auto* code = (!ec && body.is_object()) ? body.as_object().if_contains("code") : nullptr;
+    return code && code->is_string() ? std::string(code->as_string()) : "refused";
+}
+
 Result<Response> create_checkout(Context& ctx) {
     auto p = ctx.require({Role::user});
     if (!p) return fail(p.error());
@@ -55,7 +68,7 @@ Result<Response> create_checkout(Context& ctx) {
         db::clear_cart(tx, user);
         return json_response(201, encode_checkout(plan->checkout, plan->orders, plan->payment));
     });
-    ctx.app.count_checkout(result ? "created" : std::string(to_string(result.error().code)));
+    ctx.app.count_checkout(checkout_outcome(result));
     return result;
 }
 

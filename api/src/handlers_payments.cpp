@@ -121,16 +121,16 @@ Result<EventResult> apply_event_in_tx(db::Tx& tx, const ProviderEvent& e, Timest
     auto payment = db::find_payment(tx, e.payment_id);
     if (e.type == "refund.succeeded") {
         auto refund = db::find_refund(tx, *e.refund_id);
+        if (refund && !(refund->payment_id == e.payment_id)) {
+            return fail(ErrorCode::invalid_request,
+                        fmt::format("data.payment_id {} is not the payment of refund {}",
+                                    e.payment_id.str(), refund->id.str()));
+        }
         if (!refund || !payment) {
             return EventResult{Disposition::pending,
                                fmt::format("refund {} of payment {} is not known yet",
                                            e.refund_id->str(), e.payment_id.str()),
                                std::nullopt};
-        }
-        if (!(refund->payment_id == e.payment_id)) {
-            return fail(ErrorCode::invalid_request,
-                        fmt::format("data.payment_id {} is not the payment of refund {}",
-                                    e.payment_id.str(), refund->id.str()));
         }
         std::optional<Order> order;
         if (refund->order_id) order = db::find_order(tx, *refund->order_id);
@@ -309,15 +309,20 @@ Result<Response> list_refunds(Context& ctx) {
     if (!p) return fail(p.error());
     auto id = path_id<OrderId>(ctx, 0);
     if (!id) return fail(id.error());
+    auto page = page_params(ctx.req);  // oldest first: the cursor continues after its refund
+    if (!page) return fail(page.error());
     return ctx.app.db().read([&](db::Tx& tx) -> Result<Response> {
         auto order = db::find_order(tx, *id);
         const bool visible =
             order && (p->role == Role::admin || is_seller(*p, *order) ||
                       (p->role == Role::user && p->sub.str() == order->user_id.str()));
         if (!visible) return fail(ErrorCode::not_found, fmt::format("no order {}", id->str()));
+        auto refunds = db::refunds_page(tx, *id, page->before, page->limit);
         boost::json::array data;
-        for (const auto& r : db::refunds_of_order(tx, *id)) data.push_back(encode_refund(r));
-        return json_response(200, encode_list(std::move(data), std::nullopt));
+        for (const auto& r : refunds.items) data.push_back(encode_refund(r));
+        std::optional<std::string> cursor;
+        if (refunds.next_before) cursor = encode_cursor(*refunds.next_before);
+        return json_response(200, encode_list(std::move(data), cursor));
     });
 }
 

@@ -94,6 +94,33 @@ std::vector<Refund> refunds_of_order(Tx& tx, const OrderId& id) {
     return out;
 }
 
+Page<Refund> refunds_page(Tx& tx, const OrderId& id, std::optional<std::int64_t> after_seq,
+                          int limit) {
+    RefundRow row;
+    long long seq = 0;
+    const long long after = after_seq.value_or(0);
+    const int fetch_n = limit + 1;
+    Query q(tx,
+            "SELECT id, order_id, payment_id, amount_minor, currency, reason, restock, status, "
+            "created_at, updated_at, seq FROM refunds WHERE order_id = :o AND seq > :s "
+            "ORDER BY seq LIMIT :l");
+    row.bind(q);
+    q.into(seq);
+    q.use(id.str()).use(after).use(fetch_n);
+    q.execute();
+    Page<Refund> page;
+    std::vector<long long> seqs;
+    while (q.fetch()) {
+        page.items.push_back(row.to_refund());
+        seqs.push_back(seq);
+    }
+    if (static_cast<int>(page.items.size()) > limit) {
+        page.items.resize(static_cast<std::size_t>(limit));
+        page.next_before = seqs[static_cast<std::size_t>(limit) - 1];
+    }
+    return page;
+}
+
 bool mark_refund_succeeded(Tx& tx, const Refund& r) {
     const long long updated = r.updated_at.unix_ms;
     Query q(tx,

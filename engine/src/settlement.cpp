@@ -138,6 +138,12 @@ Result<Refund> decide_refund(const Order& order, const Payment& payment,
                                          left.currency}),
                         to_display(cmd.amount)));
     }
+    if (cmd.restock && cmd.amount.minor != left.minor) {
+        return fail(ErrorCode::conflict,
+                    fmt::format("restock returns all of order {}'s units, so it goes with the "
+                                "refund of all that is left ({}); refund {} without restock",
+                                order.id.str(), to_display(left), to_display(cmd.amount)));
+    }
     bool restock_pending = order.restocked;
     for (const auto& r : refunds_of_order) restock_pending = restock_pending || r.restock;
     if (cmd.restock && restock_pending) {

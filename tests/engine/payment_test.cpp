@@ -180,6 +180,13 @@ TEST_CASE("refunds: partial, then the rest; never past the total; restock once")
               .error()
               .code == ErrorCode::invalid_transition);
 
+    auto partial_restock =
+        decide_refund(o, p, {*r1}, CreateRefund{cny(1000), "one unit back", true},
+                      *RefundId::parse("ref_2"), kNow);
+    REQUIRE_FALSE(partial_restock);
+    CHECK(partial_restock.error().code == ErrorCode::conflict);
+    CHECK(partial_restock.error().detail.find("refund of all that is left") != std::string::npos);
+
     auto done1 = decide_refund_succeeded(*r1, o, p, cny(3000), kNow + 1);
     REQUIRE(done1);
     CHECK(done1->payment.status == PaymentStatus::partially_refunded);

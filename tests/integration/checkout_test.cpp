@@ -132,6 +132,12 @@ TEST_SUITE("integration_checkout") {
         CHECK(again.body == first.body);
         CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM checkouts") == 1);
         CHECK(jint(inventory(c, tea, tea_sku), "/reserved") == 2);
+        // the same JSON spaced differently is the same request
+        std::string respaced = kAddress;
+        respaced.insert(1, "\n  ");
+        const auto spaced = checkout(c, buyer, "chk-key-1", respaced);
+        CHECK(spaced.status == 201);
+        CHECK(spaced.body == first.body);
         // the same key with another body
         CHECK_PROBLEM(checkout(c, buyer, "chk-key-1",
                                R"({"shipping_address":{"name":"X","phone":"1",)"
@@ -163,7 +169,8 @@ TEST_SUITE("integration_checkout") {
         CHECK_PROBLEM(c.get("/v1/orders/" + glow_order, stranger.auth), 404, "not_found");
         CHECK(c.get("/v1/orders/" + glow_order, buyer.auth).status == 200);
         const auto metrics = c.get("/metrics").body;
-        CHECK(metric_value(metrics, "redloop_checkouts_total{outcome=\"created\"}") == 2.0);
+        CHECK(metric_value(metrics, "redloop_checkouts_total{outcome=\"created\"}") == 1.0);
+        CHECK(metric_value(metrics, "redloop_checkouts_total{outcome=\"replayed\"}") == 2.0);
         CHECK(metric_value(metrics, "redloop_orders{status=\"awaiting_payment\"}") == 2.0);
     }
 
@@ -205,6 +212,9 @@ TEST_SUITE("integration_checkout") {
         CHECK(created.load() == 10);
         CHECK(sold_out.load() == kBuyers - 10);
         CHECK(other.load() == 0);
+        const auto metrics = setup.get("/metrics").body;
+        CHECK(metric_value(metrics, "redloop_checkouts_total{outcome=\"created\"}") == 10.0);
+        CHECK(metric_value(metrics, "redloop_checkouts_total{outcome=\"out_of_stock\"}") == 40.0);
         const auto inv = inventory(setup, m, sku);
         CHECK(jint(inv, "/reserved") == 10);
         CHECK(jint(inv, "/available") == 0);

@@ -318,6 +318,12 @@ TEST_SUITE("integration_payments") {
         auto o = c.get("/v1/orders/" + order, s.merchant.auth).json();
         CHECK(jint(o, "/refunded_amount/amount") == 3000);
         CHECK(jstr(o, "/status") == "paid");
+        // a restock goes only with the refund of everything that is left
+        CHECK_PROBLEM(
+            c.post(refunds,
+                   R"({"amount":{"amount":1000,"currency":"CNY"},"reason":"x","restock":true})",
+                   s.merchant.auth, {{"Idempotency-Key", "r-restock"}}),
+            409, "conflict");
         // more than what is left
         CHECK_PROBLEM(c.post(refunds, R"({"amount":{"amount":7001,"currency":"CNY"},"reason":"x"})",
                              s.merchant.auth, {{"Idempotency-Key", "r2"}}),
@@ -337,6 +343,20 @@ TEST_SUITE("integration_payments") {
         const auto listed = c.get(refunds, s.buyer.auth).json();
         CHECK(listed.at_pointer("/data").as_array().size() == 2);
         CHECK(jstr(listed, "/data/1/status") == "succeeded");
+        const auto first_page = c.get(refunds + "?limit=1", s.buyer.auth).json();
+        REQUIRE(first_page.at_pointer("/data").as_array().size() == 1);
+        CHECK(jstr(first_page, "/data/0/id") == jstr(listed, "/data/0/id"));
+        const auto second_page =
+            c.get(refunds + "?limit=1&cursor=" + jstr(first_page, "/next_cursor"), s.buyer.auth)
+                .json();
+        REQUIRE(second_page.at_pointer("/data").as_array().size() == 1);
+        CHECK(jstr(second_page, "/data/0/id") == jstr(listed, "/data/1/id"));
+        CHECK(jnull(second_page, "/next_cursor"));
+        CHECK_PROBLEM(c.get(refunds + "?limit=0", s.buyer.auth), 400, "invalid_request");
+        // a refund webhook naming another payment is refused and changes nothing
+        CHECK_PROBLEM(send_event(c, event_body("evt_wrongpay", "refund.succeeded", "pay_other",
+                                               7000, jstr(rest.json(), "/id"))),
+                      400, "invalid_request");
         CHECK_PROBLEM(c.post(refunds, R"({"amount":{"amount":1,"currency":"CNY"},"reason":"x"})",
                              s.merchant.auth, {{"Idempotency-Key", "r4"}}),
                       409, "invalid_transition");

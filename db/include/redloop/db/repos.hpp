@@ -93,6 +93,10 @@ bool update_payment(Tx& tx, const engine::Payment& p, engine::PaymentStatus from
 void insert_refund(Tx& tx, const engine::Refund& r);
 std::optional<engine::Refund> find_refund(Tx& tx, const engine::RefundId& id);
 std::vector<engine::Refund> refunds_of_order(Tx& tx, const engine::OrderId& id);
+// One page of an order's refunds, oldest first, after `after_seq`; next_before is the seq to
+// continue after.
+Page<engine::Refund> refunds_page(Tx& tx, const engine::OrderId& id,
+                                  std::optional<std::int64_t> after_seq, int limit);
 // pending -> succeeded; false when it was not pending any more.
 bool mark_refund_succeeded(Tx& tx, const engine::Refund& r);
 

@@ -43,7 +43,9 @@ struct CreateRefund {
 Status validate(const CreateRefund& cmd);
 
 // A merchant's refund of an order that was paid: amount > 0 and never past what is left
-// (total - refunded - pending refunds); restock only once per order.
+// (total - refunded - pending refunds). A restock puts all the order's units back, so it is
+// accepted only with the refund of all that is left (the order then ends refunded, and can't
+// ship), and once per order.
 Result<Refund> decide_refund(const Order& order, const Payment& payment,
                              const std::vector<Refund>& refunds_of_order, const CreateRefund& cmd,
                              const RefundId& id, Timestamp now);
