@@ -1,4 +1,5 @@
 #include "app.hpp"
+#include "digest.hpp"
 
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
@@ -85,19 +86,6 @@ bool is_json_media_type(const std::string& ct) {
     while (!base.empty() && base.back() == ' ') base.pop_back();
     for (auto& c : base) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return base == "application/json";
-}
-
-std::string sha256_hex(const std::string& data) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < len; ++i) {
-        out.push_back(kHex[digest[i] >> 4]);
-        out.push_back(kHex[digest[i] & 15]);
-    }
-    return out;
 }
 
 // The body as compared under an Idempotency-Key: JSON re-serialized (so spacing and line

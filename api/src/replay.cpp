@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "app.hpp"
+#include "digest.hpp"
 #include "redloop/db/journal.hpp"
 #include "seed.hpp"
 
@@ -15,19 +16,6 @@ using engine::ErrorCode;
 using engine::fail;
 
 namespace {
-
-std::string sha256_hex(const std::string& data) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < len; ++i) {
-        out.push_back(kHex[digest[i] >> 4]);
-        out.push_back(kHex[digest[i] & 15]);
-    }
-    return out;
-}
 
 json::object to_json(const db::JournalEntry& e) {
     json::array ids;
