@@ -7,6 +7,7 @@
 
 #include <chrono>
 
+#include "handler_util.hpp"
 #include "id_generator.hpp"
 #include "json_reader.hpp"
 #include "problem.hpp"
@@ -312,7 +313,7 @@ Response replay_of(const db::StoredResponse& stored) {
     r.status = stored.status;
     r.body = stored.body;
     if (stored.status >= 400) r.content_type = "application/problem+json";
-    r.headers.emplace_back("Idempotent-Replayed", "true");
+    r.headers.emplace_back(kReplayedHeader, "true");
     return r;
 }
 

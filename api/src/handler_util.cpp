@@ -16,6 +16,13 @@ Response json_response(int status, const boost::json::value& v) {
     return r;
 }
 
+bool is_replayed(const Response& r) {
+    for (const auto& [k, v] : r.headers) {
+        if (k == kReplayedHeader) return true;
+    }
+    return false;
+}
+
 // Cursors are "c" followed by the insertion sequence in base 36: opaque to clients, cheap here.
 std::string encode_cursor(std::int64_t seq) {
     char buf[32];

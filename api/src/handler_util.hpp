@@ -7,6 +7,7 @@
 #include <string>
 
 #include "app.hpp"
+#include "redloop/engine/order.hpp"
 #include "redloop/engine/result.hpp"
 
 namespace redloop::api {
@@ -31,5 +32,17 @@ std::string encode_cursor(std::int64_t seq);
 inline bool owns(const Principal& p, const engine::MerchantId& m) {
     return p.role == Role::merchant && p.sub.str() == m.str();
 }
+// The buyer of an order, and its merchant.
+inline bool is_buyer(const Principal& p, const engine::Order& o) {
+    return p.role == Role::user && p.sub.str() == o.user_id.str();
+}
+inline bool is_seller(const Principal& p, const engine::Order& o) {
+    return owns(p, o.merchant_id);
+}
+
+// The header App::write puts on an answer given again under an Idempotency-Key.
+inline constexpr const char* kReplayedHeader = "Idempotent-Replayed";
+// True for such an answer: the work behind it (and its side effects) already happened.
+bool is_replayed(const Response& r);
 
 }  // namespace redloop::api

@@ -26,9 +26,7 @@ bool may_see(const Principal& p, const UserId& owner) {
 // when the refusal is a stored answer given again).
 std::string checkout_outcome(const Result<Response>& result) {
     if (!result) return std::string(to_string(result.error().code));
-    bool replayed = false;
-    for (const auto& [k, v] : result->headers) replayed = replayed || k == "Idempotent-Replayed";
-    if (result->status == 201) return replayed ? "replayed" : "created";
+    if (result->status == 201) return is_replayed(*result) ? "replayed" : "created";
     boost::system::error_code ec;
     const auto body = boost::json::parse(result->body, ec);
     const auto* code = (!ec && body.is_object()) ? body.as_object().if_contains("code") : nullptr;

@@ -21,13 +21,6 @@ void notify_provider_of_refund(App& app, const Refund& refund);
 
 namespace {
 
-bool is_buyer(const Principal& p, const Order& o) {
-    return p.role == Role::user && p.sub.str() == o.user_id.str();
-}
-bool is_seller(const Principal& p, const Order& o) {
-    return owns(p, o.merchant_id);
-}
-
 // A user sees its own orders, a merchant its shop's, an admin all.
 bool may_see(const Principal& p, const Order& o) {
     return p.role == Role::admin || is_buyer(p, o) || is_seller(p, o);

@@ -23,13 +23,6 @@ namespace {
 constexpr std::int64_t kSignatureToleranceS = 300;
 constexpr std::int64_t kPendingEventLifetimeMs = 24LL * 3600 * 1000;
 
-bool replayed(const Response& r) {
-    for (const auto& [k, v] : r.headers) {
-        if (k == "Idempotent-Replayed") return true;
-    }
-    return false;
-}
-
 // Tells the provider after the transaction committed; a failure here is logged, the stored
 // state stays as it is (a real provider integration would reconcile from its side).
 void tell_provider(App& app, const Refund& refund) {
@@ -67,7 +60,7 @@ Result<Response> confirm(Context& ctx) {
         confirmed = *moved;
         return json_response(200, encode_payment(*moved));
     });
-    if (resp && confirmed && !replayed(*resp) && ctx.app.provider()) {
+    if (resp && confirmed && !is_replayed(*resp) && ctx.app.provider()) {
         if (auto s = ctx.app.provider()->confirm(*confirmed, *card); !s) {
             spdlog::error("provider refused payment {}: {}", id->str(), s.error().detail);
         }
@@ -266,10 +259,6 @@ Result<Response> webhook(Context& ctx) {
 
 // ---------------------------------------------------------------- refunds
 
-bool is_seller(const Principal& p, const Order& o) {
-    return owns(p, o.merchant_id);
-}
-
 Result<Response> create_refund(Context& ctx) {
     auto p = ctx.require({Role::merchant, Role::admin});
     if (!p) return fail(p.error());
@@ -300,7 +289,7 @@ Result<Response> create_refund(Context& ctx) {
         created = *refund;
         return json_response(201, encode_refund(*refund));
     });
-    if (resp && created && !replayed(*resp)) tell_provider(ctx.app, *created);
+    if (resp && created && !is_replayed(*resp)) tell_provider(ctx.app, *created);
     return resp;
 }
 
