@@ -1,4 +1,6 @@
 #include "app.hpp"
+#include "event_publisher.hpp"
+#include "stream_hub.hpp"
 #include "digest.hpp"
 
 #include <openssl/evp.h>
@@ -68,6 +70,15 @@ App::App(db::Database& db, AppConfig config, Clock clock)
     add_checkout_routes(router_);
     add_order_routes(router_);
     add_payment_routes(router_);
+    // The outbox: what a write changed becomes event-log rows before it commits; the stream
+    // hears of them after.
+    db_.set_commit_hooks(publish_changes, [this] {
+        if (auto* hub = hub_.load()) hub->wake();
+    });
+}
+
+App::~App() {
+    db_.set_commit_hooks(nullptr, nullptr);
 }
 
 void App::count_checkout(const std::string& outcome) {
@@ -324,6 +335,7 @@ engine::Result<Response> App::write(Context& ctx,
     const Request& req = ctx.req;
     // Every successful write is journaled in its own transaction (see journal_write below).
     auto journaled = [&](db::Tx& tx) -> engine::Result<Response> {
+        tx.changes().at_ms = ctx.now.unix_ms;
         auto r = fn(tx);
         if (r) journal_write(tx, ctx, *r);
         return r;

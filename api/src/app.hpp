@@ -3,6 +3,7 @@
 // background upkeep, independent of the socket code in http_server.cpp.
 #include <boost/json/value.hpp>
 
+#include <atomic>
 #include <chrono>
 
 #include <cstdint>
@@ -48,6 +49,7 @@ class ViewCounter {
 };
 
 class App;
+class StreamHub;
 
 struct Context {
     App& app;
@@ -68,6 +70,9 @@ struct Context {
 class App {
   public:
     App(db::Database& db, AppConfig config, Clock clock = system_now);
+    ~App();
+    App(const App&) = delete;
+    App& operator=(const App&) = delete;
 
     // Never throws: every failure becomes a problem+json response.
     Response handle(const Request& req);
@@ -92,6 +97,10 @@ class App {
     void set_provider(engine::PaymentProvider* provider) { provider_ = provider; }
     engine::PaymentProvider* provider() { return provider_; }
     const AppConfig& config() const { return config_; }
+    // The live stream (GET /v1/stream), when the server runs one; woken after each commit that
+    // wrote events.
+    void set_stream_hub(StreamHub* hub) { hub_.store(hub); }
+    StreamHub* stream_hub() const { return hub_.load(); }
     Metrics& metrics() { return metrics_; }
     ViewCounter& views() { return views_; }
 
@@ -129,6 +138,7 @@ class App {
     std::int64_t last_purge_ms_ = 0;
     std::int64_t last_webhook_retry_ms_ = 0;
     engine::PaymentProvider* provider_ = nullptr;
+    std::atomic<StreamHub*> hub_{nullptr};
     std::mutex checkouts_mutex_;
     std::map<std::string, std::uint64_t> checkouts_;
 };

@@ -156,6 +156,7 @@ int expire_due_checkouts(db::Database& db, Timestamp now) {
 
 bool expire_checkout(db::Database& db, const CheckoutId& id, Timestamp now) {
     auto done = db.write([&](db::Tx& tx) -> Result<bool> {
+        tx.changes().at_ms = now.unix_ms;
         auto c = db::find_checkout(tx, id);
         if (!c || c->status != CheckoutStatus::awaiting_payment || c->expires_at > now) {
             return false;

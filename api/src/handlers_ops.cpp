@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "handler_util.hpp"
+#include "stream_hub.hpp"
 #include "redloop/db/repos.hpp"
 
 namespace redloop::api {
@@ -21,6 +22,11 @@ void add_ops_routes(Router& r) {
         auto version = ctx.app.db().schema_version();
         return json_response(200, boost::json::object{{"status", "ready"},
                                                       {"schema_version", version ? *version : 0}});
+    });
+    r.add("GET", "/v1/stream", [](Context&) -> engine::Result<Response> {
+        return engine::fail(engine::ErrorCode::invalid_request,
+                            "GET /v1/stream is a WebSocket: send Connection: Upgrade and "
+                            "Upgrade: websocket (see docs/api.md, Live events)");
     });
     r.add("GET", "/metrics", [](Context& ctx) -> engine::Result<Response> {
         Response resp;
@@ -41,6 +47,7 @@ void add_ops_routes(Router& r) {
                 extra += fmt::format("redloop_orders{{status=\"{}\"}} {}\n", status, n);
             }
         }
+        if (auto* hub = ctx.app.stream_hub()) extra += hub->metrics_text();
         resp.body = ctx.app.metrics().render(extra);
         return resp;
     });

@@ -371,6 +371,7 @@ bool retry_webhook(App& app, const std::string& event_id, Timestamp now,
             parsed ? decode_provider_event(*parsed) : Result<ProviderEvent>(fail(parsed.error()));
         std::optional<Refund> to_send;
         auto done = app.db().write([&](db::Tx& tx) -> Result<bool> {
+            tx.changes().at_ms = now.unix_ms;
             db::WebhookEvent record = stored;
             record.attempts += 1;
             record.updated_at = now;

@@ -16,6 +16,7 @@
 #include "app.hpp"
 #include "id_generator.hpp"
 #include "problem.hpp"
+#include "ws_session.hpp"
 
 namespace redloop::api {
 
@@ -43,6 +44,7 @@ class Session : public std::enable_shared_from_this<Session> {
     void read_body();
     void on_body(beast::error_code ec);
     void handle();
+    void upgrade(const Request& req);
     void reject(engine::ErrorCode code, std::string detail);
     void send(const Response& r, bool keep_alive, bool head = false);
     void on_write(beast::error_code ec, bool keep_alive);
@@ -151,6 +153,7 @@ class Server {
         beast::error_code ec;
         acceptor_.close(ec);
         maintenance_.cancel();
+        if (auto* hub = app_.stream_hub()) hub->stop();  // sessions are closed with 1001
         std::vector<std::shared_ptr<Session>> live;
         {
             std::lock_guard lock(mutex_);
@@ -324,9 +327,49 @@ void Session::handle() {
         req.has_idempotency_key = true;
         req.idempotency_key = std::string(it->value());
     }
+    if (req.path == "/v1/stream" && msg.method() == http::verb::get && is_websocket_upgrade(msg))
+        return upgrade(req);
     Response r = server_.app().handle(req);
     r.headers.emplace_back("X-Request-Id", req.request_id);
     send(r, keep_alive, msg.method() == http::verb::head);
+}
+
+// GET /v1/stream with an upgrade: the token (header or ?access_token=) is checked here, over
+// HTTP, so a bad one is a 401 problem; then the connection becomes a stream session.
+void Session::upgrade(const Request& req) {
+    App& app = server_.app();
+    StreamHub* hub = app.stream_hub();
+    auto refuse = [&](engine::ErrorCode code, std::string detail, int status) {
+        Response r = problem_response(engine::Error{code, std::move(detail)}, req.request_id);
+        if (status) r.status = status;
+        if (r.status == 503) r.headers.emplace_back("Retry-After", "5");
+        r.headers.emplace_back("X-Request-Id", req.request_id);
+        app.metrics().record_request("/v1/stream", "GET", r.status, 0);
+        send(r, false);
+    };
+    if (!hub || server_.stopping())
+        return refuse(engine::ErrorCode::internal, "the live stream is not running", 503);
+    std::string authorization = req.authorization;
+    if (authorization.empty()) {
+        if (auto token = req.query_param("access_token")) authorization = "Bearer " + *token;
+    }
+    std::optional<Principal> who;
+    if (!authorization.empty()) {
+        auto p = verify_bearer(authorization, app.config().jwt_secret, system_now());
+        if (!p) return refuse(p.error().code, p.error().detail, 0);
+        who = *p;
+        if (auto s = app.ensure_actor(*p, system_now()); !s)
+            return refuse(s.error().code, s.error().detail, 0);
+    }
+    if (static_cast<std::size_t>(hub->counters().sessions.load()) >= hub->options().max_sessions) {
+        ++hub->counters().refused_sessions;
+        return refuse(engine::ErrorCode::rate_limited, "too many stream sessions; try again later",
+                      503);
+    }
+    app.metrics().record_request("/v1/stream", "GET", 101, 0);
+    spdlog::info("{} stream session for {}", req.request_id,
+                 who ? who->sub.str() : std::string("anonymous"));
+    start_stream_session(std::move(stream_), parser_->release(), *hub, std::move(who));
 }
 
 void Session::reject(engine::ErrorCode code, std::string detail) {

@@ -16,6 +16,7 @@
 #include "http_server.hpp"
 #include "id_generator.hpp"
 #include "replay.hpp"
+#include "stream_hub.hpp"
 #include "sandbox_provider.hpp"
 #include "seed.hpp"
 
@@ -125,6 +126,33 @@ int main(int argc, char** argv) {
                      "milliseconds before the sandbox provider sends its webhook")
         ->envname("REDLOOP_SANDBOX_WEBHOOK_DELAY")
         ->check(CLI::Range(std::int64_t{0}, std::int64_t{3'600'000}))
+        ->capture_default_str();
+    api::StreamOptions stream_options;
+    serve
+        ->add_option("--ws-max-sessions", stream_options.max_sessions,
+                     "live-stream sessions at most (then 503)")
+        ->envname("REDLOOP_WS_MAX_SESSIONS")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+        ->capture_default_str();
+    serve
+        ->add_option("--ws-queue", stream_options.queue_limit,
+                     "frames a stream session may have waiting before it is closed as too slow")
+        ->envname("REDLOOP_WS_QUEUE")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+        ->capture_default_str();
+    std::int64_t ws_idle_s = stream_options.idle_timeout.count();
+    serve
+        ->add_option("--ws-idle-timeout", ws_idle_s,
+                     "seconds a stream session may stay silent (pings are sent at half)")
+        ->envname("REDLOOP_WS_IDLE_TIMEOUT")
+        ->check(CLI::Range(std::int64_t{2}, std::int64_t{3600}))
+        ->capture_default_str();
+    std::int64_t event_retention_h = 72;
+    serve
+        ->add_option("--event-retention", event_retention_h,
+                     "hours the event log keeps events for resuming streams")
+        ->envname("REDLOOP_EVENT_RETENTION")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{24 * 365}))
         ->capture_default_str();
     serve->add_flag("--dev", dev, "generate and print missing secrets (development only)")
         ->envname("REDLOOP_DEV");
@@ -308,13 +336,21 @@ int main(int argc, char** argv) {
     api::SandboxProvider sandbox(config.webhook_secret,
                                  std::chrono::milliseconds(sandbox_delay_ms));
     app.set_provider(&sandbox);
+    stream_options.idle_timeout = std::chrono::seconds(ws_idle_s);
+    stream_options.retention_ms = event_retention_h * 3600 * 1000;
+    api::StreamHub hub(*db, stream_options);
+    hub.start();
+    app.set_stream_hub(&hub);
     spdlog::info("database {} ready; {} threads, {} connections", db->description(),
                  server_options.threads, pool);
-    return api::run_server(
+    const int rc = api::run_server(
         app, server_options, [&](const std::string& address, unsigned short port) {
             // The sandbox delivers its webhooks to this very server.
             sandbox.set_target(address == "0.0.0.0" || address == "::" ? "127.0.0.1" : address,
                                port);
             std::cout << "redloop listening on http://" << address << ":" << port << std::endl;
         });
+    app.set_stream_hub(nullptr);
+    hub.stop();
+    return rc;
 }

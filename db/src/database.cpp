@@ -23,6 +23,8 @@ struct Database::Impl {
     std::unique_ptr<soci::connection_pool> pool;
     // SQLite has one writer at a time: taking turns here avoids busy-waiting on its file lock.
     std::mutex write_mutex;
+    Database::BeforeCommit before_commit;
+    Database::AfterCommit after_commit;
 };
 
 namespace {
@@ -159,11 +161,21 @@ engine::Status Database::run(bool write, const std::function<engine::Status(Tx&)
         open = true;
         Tx tx(sql, impl_->dialect);
         auto status = fn(tx);
+        const bool changed = write && !tx.changes().empty();
+        if (status && changed && impl_->before_commit) status = impl_->before_commit(tx);
         if (!status) {
             sql << "ROLLBACK";
             return status;
         }
         sql << "COMMIT";
+        open = false;
+        if (changed && impl_->after_commit) {
+            if (writer.owns_lock()) writer.unlock();
+            try {
+                impl_->after_commit();
+            } catch (const std::exception&) {  // committed: a failed wake-up loses nothing
+            }
+        }
         return {};
     } catch (const std::exception& e) {
         if (open) {
@@ -174,6 +186,11 @@ engine::Status Database::run(bool write, const std::function<engine::Status(Tx&)
         }
         return fail(classify_exception(e));
     }
+}
+
+void Database::set_commit_hooks(BeforeCommit before, AfterCommit after) {
+    impl_->before_commit = std::move(before);
+    impl_->after_commit = std::move(after);
 }
 
 engine::Status Database::ping() {

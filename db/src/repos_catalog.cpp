@@ -277,6 +277,12 @@ void update_sku(Tx& tx, const Sku& s) {
     const long long price = s.price.minor;
     const std::string currency(s.price.currency.code());
     const long long ua = s.updated_at.unix_ms;
+    long long old_price = 0;
+    std::string old_currency;
+    tx.sql() << "SELECT price_minor, currency FROM skus WHERE id = :id", soci::use(s.id.str()),
+        soci::into(old_price), soci::into(old_currency);
+    if (old_price != price || old_currency != currency)
+        tx.changes().note(TxChanges::Entity::sku, s.id.str(), "sku.price_changed");
     Query q(tx,
             "UPDATE skus SET title = :t, price_minor = :p, currency = :c, updated_at = :ua "
             "WHERE id = :id");
@@ -300,6 +306,7 @@ bool apply_stock_movement(Tx& tx, const StockMovement& m) {
         .use(d_on_hand)
         .use(d_reserved);
     if (q.run() != 1) return false;
+    tx.changes().note(TxChanges::Entity::sku, m.sku_id.str(), "sku.stock_changed");
     const std::string kind(to_string(m.kind));
     Query l(tx,
             "INSERT INTO inventory_ledger (sku_id, kind, on_hand_delta, reserved_delta, reason, "

@@ -142,6 +142,8 @@ bool update_payment(Tx& tx, const Payment& p, PaymentStatus from) {
     q.use(status).use(amount).use(refunded).use(updated).use(p.id.str()).use(from_s);
     if (q.run() != 1) return false;
     if (p.status != from && !p.history.empty()) append_payment_history(tx, p.id, p.history.back());
+    tx.changes().note(TxChanges::Entity::payment, p.id.str(),
+                      p.status != from ? "payment." + status : std::string("payment.updated"));
     return true;
 }
 
@@ -264,6 +266,7 @@ void append_history(Tx& tx, const OrderId& id, const HistoryEntry& h) {
 }
 
 void insert_order(Tx& tx, const Order& o) {
+    tx.changes().note(TxChanges::Entity::order, o.id.str(), "order.created");
     const std::string status(to_string(o.status)), currency(o.total.currency.code());
     const long long subtotal = o.subtotal.minor, fee = o.shipping_fee.minor, total = o.total.minor,
                     refunded = o.refunded.minor, created = o.created_at.unix_ms,
@@ -421,6 +424,8 @@ bool update_order(Tx& tx, const Order& o, OrderStatus from) {
         .use(from_s);
     if (q.run() != 1) return false;
     if (!o.history.empty() && o.status != from) append_history(tx, o.id, o.history.back());
+    tx.changes().note(TxChanges::Entity::order, o.id.str(),
+                      o.status != from ? "order." + status : std::string("order.updated"));
     return true;
 }
 

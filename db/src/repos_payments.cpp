@@ -10,6 +10,7 @@ using namespace redloop::engine;
 // ---------------------------------------------------------------- refunds
 
 void insert_refund(Tx& tx, const Refund& r) {
+    tx.changes().note(TxChanges::Entity::refund, r.id.str(), "refund.created");
     NullableText order = nullable(r.order_id);
     const long long amount = r.amount.minor, created = r.created_at.unix_ms,
                     updated = r.updated_at.unix_ms;
@@ -127,7 +128,9 @@ bool mark_refund_succeeded(Tx& tx, const Refund& r) {
             "UPDATE refunds SET status = 'succeeded', updated_at = :ua "
             "WHERE id = :id AND status = 'pending'");
     q.use(updated).use(r.id.str());
-    return q.run() == 1;
+    if (q.run() != 1) return false;
+    tx.changes().note(TxChanges::Entity::refund, r.id.str(), "refund.succeeded");
+    return true;
 }
 
 // ---------------------------------------------------------------- reservations sold

@@ -15,7 +15,9 @@ add_executable(integration_tests
   ${REDLOOP_IT_DIR}/merchants_test.cpp
   ${REDLOOP_IT_DIR}/notes_test.cpp
   ${REDLOOP_IT_DIR}/payments_test.cpp
-  ${REDLOOP_IT_DIR}/replay_test.cpp)
+  ${REDLOOP_IT_DIR}/replay_test.cpp
+  ${REDLOOP_IT_DIR}/stream_test.cpp
+  ${REDLOOP_IT_DIR}/ws_client.cpp)
 target_include_directories(integration_tests PRIVATE ${REDLOOP_IT_DIR})
 target_link_libraries(integration_tests PRIVATE
   redloop_api redloop_doctest_main redloop_warnings SQLite::SQLite3 OpenSSL::Crypto)
@@ -34,7 +36,8 @@ set(REDLOOP_IT_SUITES
   integration_notes
   integration_payments
   integration_replay
-  integration_cli)
+  integration_cli
+  integration_stream)
 foreach(suite IN LISTS REDLOOP_IT_SUITES)
   add_test(NAME ${suite} COMMAND integration_tests --test-suite=${suite})
   set_tests_properties(${suite} PROPERTIES

@@ -49,6 +49,13 @@ class Database {
     // A round trip to the database (for /readyz).
     engine::Status ping();
 
+    // Hooks around the commit of a write transaction that noted changes (Tx::changes()):
+    // `before` runs inside the transaction (an error rolls it back), `after` once it has
+    // committed. Set them before the first write; they are not synchronized with writes.
+    using BeforeCommit = std::function<engine::Status(Tx&)>;
+    using AfterCommit = std::function<void()>;
+    void set_commit_hooks(BeforeCommit before, AfterCommit after);
+
     // Runs `fn(Tx&) -> Result<T>` in a transaction that commits when it returns a value and
     // rolls back when it returns an error or throws. Writes are serialized per process on
     // SQLite (one writer at a time, BEGIN IMMEDIATE).

@@ -1,6 +1,10 @@
 #pragma once
 // One open transaction on one pooled connection. Repositories take a Tx&; callers outside db/
 // never touch SOCI.
+#include <cstdint>
+#include <string>
+#include <vector>
+
 namespace soci {
 class session;
 }
@@ -9,15 +13,36 @@ namespace redloop::db {
 
 enum class Dialect { sqlite, postgresql };
 
+// What a write transaction changed that clients may watch: the repositories note it as they
+// write, and the database's before-commit hook turns it into event-log rows in the same
+// transaction (the outbox), so an event exists exactly when its change does.
+struct TxChanges {
+    enum class Entity { sku, order, payment, refund };
+    struct Change {
+        Entity entity;
+        std::string id;
+        std::string type;  // "sku.stock_changed", "order.paid", "refund.created", ...
+    };
+    std::vector<Change> changes;
+    std::int64_t at_ms = 0;  // the command's time, when the caller set it (0: the wall clock)
+
+    void note(Entity e, std::string id, std::string type) {
+        changes.push_back(Change{e, std::move(id), std::move(type)});
+    }
+    bool empty() const { return changes.empty(); }
+};
+
 class Tx {
   public:
     Tx(soci::session& sql, Dialect dialect) : sql_(sql), dialect_(dialect) {}
     soci::session& sql() { return sql_; }
     Dialect dialect() const { return dialect_; }
+    TxChanges& changes() { return changes_; }
 
   private:
     soci::session& sql_;
     Dialect dialect_;
+    TxChanges changes_;
 };
 
 }  // namespace redloop::db
