@@ -11,14 +11,17 @@
 #include <iostream>
 #include <thread>
 
+#include <sys/resource.h>
 #include "app.hpp"
 #include "auth.hpp"
 #include "http_server.hpp"
 #include "id_generator.hpp"
+
 #include "replay.hpp"
-#include "stream_hub.hpp"
 #include "sandbox_provider.hpp"
 #include "seed.hpp"
+#include "stream_client.hpp"
+#include "stream_hub.hpp"
 
 using namespace redloop;
 
@@ -184,6 +187,24 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{366} * 24 * 3600))
         ->capture_default_str();
 
+    // stream
+    auto* stream = cli.add_subcommand("stream", "Watch the live stream: print every frame");
+    api::StreamClientOptions stream_client;
+    stream->add_option("topics", stream_client.topics, "orders, note:<id>, sku:<id>, inventory")
+        ->required();
+    stream->add_option("--host", stream_client.host, "server host")->capture_default_str();
+    stream->add_option("--port", stream_client.port, "server port")
+        ->envname("REDLOOP_PORT")
+        ->capture_default_str();
+    stream->add_option("--token", stream_client.token, "bearer token (none: anonymous)")
+        ->envname("REDLOOP_TOKEN");
+    stream->add_option("--after-seq", stream_client.after_seq, "resume after this seq")
+        ->check(CLI::NonNegativeNumber);
+    stream->add_option("--count", stream_client.count, "stop after this many events")
+        ->check(CLI::NonNegativeNumber);
+    stream->add_option("--timeout", stream_client.timeout_s, "stop after this many quiet seconds")
+        ->check(CLI::NonNegativeNumber);
+
     // journal export
     auto* journal = cli.add_subcommand("journal", "The transaction journal");
     auto* journal_export = journal->add_subcommand("export", "Write the journal as JSON Lines");
@@ -258,6 +279,8 @@ int main(int argc, char** argv) {
         return 0;
     }
 
+    if (*stream) return api::run_stream_client(stream_client, std::cout);
+
     if (*replay) {
         std::string target = replay_db;
         if (target.empty()) {
@@ -320,6 +343,14 @@ int main(int argc, char** argv) {
     }
 
     // serve
+    {
+        // Stream sessions are sockets: allow as many as the hard limit permits.
+        rlimit files{};
+        if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+            files.rlim_cur = files.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &files);
+        }
+    }
     api::AppConfig config;
     config.checkout_ttl_ms = checkout_ttl_s * 1000;
     if (!load_secret("REDLOOP_JWT_SECRET", dev, config.jwt_secret)) return 2;
@@ -343,8 +374,8 @@ int main(int argc, char** argv) {
     app.set_stream_hub(&hub);
     spdlog::info("database {} ready; {} threads, {} connections", db->description(),
                  server_options.threads, pool);
-    const int rc = api::run_server(
-        app, server_options, [&](const std::string& address, unsigned short port) {
+    const int rc =
+        api::run_server(app, server_options, [&](const std::string& address, unsigned short port) {
             // The sandbox delivers its webhooks to this very server.
             sandbox.set_target(address == "0.0.0.0" || address == "::" ? "127.0.0.1" : address,
                                port);

@@ -371,4 +371,24 @@ TEST_SUITE("integration_stream") {
         CHECK(jint(got[0], "/data/available") == 53);
         CHECK(ws.next(std::chrono::milliseconds(300)).timed_out);
     }
+
+    TEST_CASE("redloop stream prints what a topic carries") {
+        ServerProcess server;
+        HttpClient c(server.port());
+        const auto s = open_shop(server, c, 10);
+        adjust(c, s, 5);  // before the watcher starts: reached through --after-seq 0
+        const auto r = run_cli({"stream", "--port", std::to_string(server.port()), "--after-seq",
+                                "0", "--count", "2", "--timeout", "10", "note:" + s.note},
+                               {}, std::chrono::seconds(20));
+        INFO(r.err, r.out);
+        CHECK(r.exit_code == 0);
+        CHECK(r.out.find(R"("type":"subscribed")") != std::string::npos);
+        CHECK(r.out.find(R"("available":10)") != std::string::npos);  // the product's stock
+        CHECK(r.out.find(R"("available":15)") != std::string::npos);
+        // a refused topic is printed as the error frame; a bad token is exit 1
+        const auto bad = run_cli(
+            {"stream", "--port", std::to_string(server.port()), "--token", "nope", "orders"});
+        CHECK(bad.exit_code == 1);
+        CHECK(bad.err.find("401") != std::string::npos);
+    }
 }
