@@ -391,4 +391,28 @@ TEST_SUITE("integration_stream") {
         CHECK(bad.exit_code == 1);
         CHECK(bad.err.find("401") != std::string::npos);
     }
+
+    TEST_CASE("keep-alive: pings keep a reading client; a silent one is closed at the timeout") {
+        ServerOptions o;
+        o.extra_args = {"--ws-idle-timeout", "2"};
+        ServerProcess server(o);
+        auto sessions = [&] {
+            HttpClient m(server.port());
+            return metric_value(m.get("/metrics").body, "redloop_ws_sessions").value_or(-1);
+        };
+        WsClient ws(server.port(), "/v1/stream");
+        REQUIRE(eventually([&] { return sessions() == 1; }, std::chrono::seconds(3)));
+        // while a read is pending the client answers the server's pings: still open at 3 s
+        double during = -1;
+        std::thread probe([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+            during = sessions();
+        });
+        const auto f = ws.next(std::chrono::milliseconds(3500));
+        probe.join();
+        CHECK(f.timed_out);
+        CHECK(during == 1);
+        // no longer reading, so no pong: the server closes it within the idle timeout
+        CHECK(eventually([&] { return sessions() == 0; }, std::chrono::seconds(6)));
+    }
 }
