@@ -1,7 +1,7 @@
 #include "app.hpp"
+#include "digest.hpp"
 #include "event_publisher.hpp"
 #include "stream_hub.hpp"
-#include "digest.hpp"
 
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>

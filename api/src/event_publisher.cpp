@@ -38,6 +38,11 @@ void order_event(db::Tx& tx, const engine::Order& o, const std::string& type, st
 
 engine::Status publish_changes(db::Tx& tx) {
     auto& changes = tx.changes();
+    // The stream reads the log in seq order and takes a seq it has passed as delivered, so seq
+    // order must be commit order. SQLite's writers already take turns through COMMIT; on
+    // PostgreSQL this lock (held to the end of the transaction) does the same for every
+    // transaction that writes events.
+    if (tx.dialect() == db::Dialect::postgresql) db::lock_event_log(tx);
     const std::int64_t at = changes.at_ms ? changes.at_ms : wall_ms();
     // One event per object and type, in the order they first happened, with the final state.
     std::set<std::pair<std::string, std::string>> seen;

@@ -4,8 +4,8 @@
 #include <fmt/format.h>
 
 #include "handler_util.hpp"
-#include "stream_hub.hpp"
 #include "redloop/db/repos.hpp"
+#include "stream_hub.hpp"
 
 namespace redloop::api {
 

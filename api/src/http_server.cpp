@@ -169,7 +169,8 @@ class Server {
     void wait_for_sessions() {
         {
             std::lock_guard lock(mutex_);
-            if (sessions_.empty()) return;  // nothing holds the io_context: run() returns
+            // nothing holds the io_context any more: run() returns
+            if (sessions_.empty() && live_stream_sessions() == 0) return;
         }
         if (std::chrono::steady_clock::now() > grace_deadline_) {
             spdlog::warn("shutdown grace period over; closing the remaining connections");

@@ -96,12 +96,24 @@ void StreamHub::stop() {
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
     for (auto& [id, s] : sessions_) s.sink->close(kCloseGoingAway, "server shutting down");
+    std::deque<Op> left;
+    {
+        std::lock_guard lock(mutex_);
+        left.swap(ops_);
+    }
+    for (auto& op : left) {
+        if (op.kind == Op::Kind::attach) op.sink->close(kCloseGoingAway, "server shutting down");
+    }
     sessions_.clear();
     index_.clear();
 }
 
 std::optional<std::uint64_t> StreamHub::attach(std::shared_ptr<StreamSink> sink,
                                                std::optional<Principal> who) {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_) return std::nullopt;
+    }
     if (static_cast<std::size_t>(++counters_.sessions) > options_.max_sessions) {
         --counters_.sessions;
         ++counters_.refused_sessions;
@@ -117,14 +129,20 @@ void StreamHub::detach(std::uint64_t session) {
     enqueue(Op{Op::Kind::detach, session, nullptr, std::nullopt, {}, {}});
 }
 
-void StreamHub::on_message(std::uint64_t session, const std::string& text) {
+bool StreamHub::on_message(std::uint64_t session, const std::string& text) {
+    {
+        // A client may not queue work faster than the pump does it (each subscribe may read the
+        // log): beyond a few messages in flight the session is closed.
+        std::lock_guard lock(mutex_);
+        if (++pending_messages_[session] > options_.max_pending_messages) return false;
+    }
     auto m = parse_message(text);
     if (!m) {
         // Answered on the pump so the reply keeps its place among the session's frames.
-        Op op{Op::Kind::subscribe, session, nullptr, std::nullopt, {}, {}};
-        op.topic = "\x01" + error_frame(m.error(), "");
+        Op op{Op::Kind::reply, session, nullptr, std::nullopt, {}, {}};
+        op.topic = error_frame(m.error(), "");
         enqueue(std::move(op));
-        return;
+        return true;
     }
     Op op{m->op == "subscribe" ? Op::Kind::subscribe : Op::Kind::unsubscribe,
           session,
@@ -133,6 +151,7 @@ void StreamHub::on_message(std::uint64_t session, const std::string& text) {
           m->topic,
           m->after_seq};
     enqueue(std::move(op));
+    return true;
 }
 
 void StreamHub::enqueue(Op op) {
@@ -175,6 +194,12 @@ void StreamHub::run() {
 }
 
 void StreamHub::handle(Op& op) {
+    if (op.kind == Op::Kind::subscribe || op.kind == Op::Kind::unsubscribe ||
+        op.kind == Op::Kind::reply) {
+        std::lock_guard lock(mutex_);
+        auto p = pending_messages_.find(op.session);
+        if (p != pending_messages_.end() && p->second > 0) --p->second;
+    }
     if (op.kind == Op::Kind::attach) {
         sessions_.emplace(op.session, Session{std::move(op.sink), std::move(op.who), {}});
         return;
@@ -189,13 +214,16 @@ void StreamHub::handle(Op& op) {
             for (const auto& t : topics) unsubscribe(op.session, s, t, false);
             sessions_.erase(it);
             --counters_.sessions;
+            {
+                std::lock_guard lock(mutex_);
+                pending_messages_.erase(op.session);
+            }
             return;
         }
+        case Op::Kind::reply:
+            s.sink->send(shared(std::move(op.topic)));
+            return;
         case Op::Kind::subscribe:
-            if (!op.topic.empty() && op.topic[0] == '\x01') {  // a malformed message's answer
-                s.sink->send(shared(op.topic.substr(1)));
-                return;
-            }
             subscribe(op.session, s, op.topic, op.after_seq);
             return;
         case Op::Kind::unsubscribe:
@@ -297,22 +325,22 @@ void StreamHub::subscribe(std::uint64_t id, Session& s, const std::string& topic
         auto missed = db_.read([&](db::Tx& tx) -> engine::Result<std::vector<db::EventRow>> {
             if (db::events_purged_through(tx) > *after_seq)
                 return fail(ErrorCode::conflict,
-                            fmt::format("events after {} are no longer kept; fetch the current "
-                                        "state and subscribe without after_seq",
+                            fmt::format("events after {} are no longer kept; subscribe without "
+                                        "after_seq, then fetch the current state",
                                         *after_seq));
             if (resolved->keys.empty()) return std::vector<db::EventRow>{};
             return db::events_matching(tx, resolved->filter, *after_seq, position_,
-                                       options_.backlog_limit + 1);
+                                       backlog_cap() + 1);
         });
         if (!missed) {
             s.sink->send(shared(error_frame(missed.error(), topic)));
             return;
         }
-        if (missed->size() > static_cast<std::size_t>(options_.backlog_limit))
+        if (missed->size() > static_cast<std::size_t>(backlog_cap()))
             return refuse(ErrorCode::conflict,
-                          fmt::format("more than {} events were missed; fetch the current state "
-                                      "and subscribe without after_seq",
-                                      options_.backlog_limit));
+                          fmt::format("more than {} events were missed; subscribe without "
+                                      "after_seq, then fetch the current state",
+                                      backlog_cap()));
         backlog = std::move(*missed);
     }
     // Acknowledged with the position the live part starts after; then the backlog, then live.

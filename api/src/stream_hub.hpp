@@ -6,6 +6,7 @@
 // committed after its position, fans each event out to the subscribers of its topics, and handles
 // subscribe requests between batches, so a resume (after_seq) replays exactly the events up to
 // the pump's position and the live part starts right after it: no gap, no duplicate at the seam.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -30,10 +31,11 @@ namespace redloop::api {
 struct StreamOptions {
     std::size_t max_sessions = 20'000;
     std::size_t max_subscriptions = 50;     // per session
-    std::size_t queue_limit = 1024;         // frames waiting to be sent, per session
+    std::size_t queue_limit = 4096;         // frames waiting to be sent, per session
     std::size_t max_message_bytes = 4096;   // a client message
     std::chrono::seconds idle_timeout{60};  // no frame or pong from the client for this long
-    int backlog_limit = 10'000;             // events replayed by one resume
+    int backlog_limit = 1000;               // events replayed by one resume (< queue_limit)
+    std::size_t max_pending_messages = 8;   // client messages waiting for the hub, per session
     std::int64_t retention_ms = 72LL * 3600 * 1000;
 };
 
@@ -81,7 +83,8 @@ class StreamHub {
                                         std::optional<Principal> who);
     void detach(std::uint64_t session);
     // A text message from the client: {"op":"subscribe"|"unsubscribe","topic":T,"after_seq":N?}.
-    void on_message(std::uint64_t session, const std::string& text);
+    // False when the session already has max_pending_messages waiting: the caller closes it.
+    bool on_message(std::uint64_t session, const std::string& text);
     // Something committed events: deliver them now rather than at the next poll.
     void wake();
     // Prometheus lines for /metrics.
@@ -89,7 +92,7 @@ class StreamHub {
 
   private:
     struct Op {
-        enum class Kind { attach, detach, subscribe, unsubscribe } kind;
+        enum class Kind { attach, detach, subscribe, unsubscribe, reply } kind;
         std::uint64_t session = 0;
         std::shared_ptr<StreamSink> sink;
         std::optional<Principal> who;
@@ -120,6 +123,12 @@ class StreamHub {
     void fan_out(const db::EventRow& e);
     void purge_if_due();
     void enqueue(Op op);
+    // A resume's backlog fits in half the session's send queue, so replaying it can't close the
+    // session as too slow.
+    int backlog_cap() const {
+        return static_cast<int>(std::min<std::size_t>(
+            static_cast<std::size_t>(options_.backlog_limit), options_.queue_limit / 2));
+    }
 
     db::Database& db_;
     StreamOptions options_;
@@ -128,6 +137,7 @@ class StreamHub {
     std::mutex mutex_;
     std::condition_variable cv_;
     std::deque<Op> ops_;
+    std::unordered_map<std::uint64_t, std::size_t> pending_messages_;  // by session
     bool woken_ = false;
     bool stopping_ = false;
     std::thread thread_;

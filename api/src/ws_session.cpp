@@ -25,13 +25,20 @@ constexpr auto kCloseGrace = std::chrono::seconds(10);
 // this much plus the session's queue, and idle sessions stay small.
 constexpr int kSocketSendBuffer = 64 * 1024;
 
+std::atomic<std::size_t> g_live_sessions{0};
+
 class WsSession : public StreamSink, public std::enable_shared_from_this<WsSession> {
   public:
     WsSession(beast::tcp_stream stream, StreamHub& hub, std::optional<Principal> who)
         : ws_(std::move(stream)),
           hub_(hub),
           who_(std::move(who)),
-          close_timer_(ws_.get_executor()) {}
+          close_timer_(ws_.get_executor()) {
+        ++g_live_sessions;
+    }
+    ~WsSession() override { --g_live_sessions; }
+    WsSession(const WsSession&) = delete;
+    WsSession& operator=(const WsSession&) = delete;
 
     void start(http::request<http::string_body> req) {
         beast::error_code ec;
@@ -118,7 +125,8 @@ class WsSession : public StreamSink, public std::enable_shared_from_this<WsSessi
         }
         const std::string text = beast::buffers_to_string(buffer_.data());
         buffer_.consume(buffer_.size());
-        if (!close_requested_) hub_.on_message(id_, text);
+        if (!close_requested_ && !hub_.on_message(id_, text))
+            request_close(kClosePolicy, "too many messages waiting for an answer");
         read_next();
     }
 
@@ -153,7 +161,7 @@ class WsSession : public StreamSink, public std::enable_shared_from_this<WsSessi
         if (!writing_) return start_close();
         close_timer_.expires_after(kCloseGrace);
         close_timer_.async_wait([self = shared_from_this()](beast::error_code e) {
-            if (e || self->close_started_) return;
+            if (e || self->close_started_ || self->finished_) return;
             beast::error_code ignored;
             beast::get_lowest_layer(self->ws_).socket().close(ignored);
         });
@@ -162,7 +170,13 @@ class WsSession : public StreamSink, public std::enable_shared_from_this<WsSessi
     void start_close() {
         if (close_started_) return;
         close_started_ = true;
-        close_timer_.cancel();
+        // A client that never answers the close frame is dropped after the same grace.
+        close_timer_.expires_after(kCloseGrace);
+        close_timer_.async_wait([self = shared_from_this()](beast::error_code e) {
+            if (e || self->finished_) return;
+            beast::error_code ignored;
+            beast::get_lowest_layer(self->ws_).socket().close(ignored);
+        });
         ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) {
             // The read loop ends with websocket::error::closed once the client answers.
         });
@@ -195,6 +209,10 @@ class WsSession : public StreamSink, public std::enable_shared_from_this<WsSessi
 };
 
 }  // namespace
+
+std::size_t live_stream_sessions() {
+    return g_live_sessions.load();
+}
 
 bool is_websocket_upgrade(const http::request<http::string_body>& req) {
     return websocket::is_upgrade(req);

@@ -58,6 +58,10 @@ void insert_event(Tx& tx, const EventRow& e) {
     q.run();
 }
 
+void lock_event_log(Tx& tx) {
+    tx.sql() << "SELECT pg_advisory_xact_lock(727375)";  // any fixed key, ours alone
+}
+
 std::int64_t last_event_seq(Tx& tx) {
     long long seq = 0;
     soci::indicator ind = soci::i_null;

@@ -161,3 +161,36 @@ TEST_CASE("detached sessions get nothing and free their slot") {
     CHECK(hub.attach(std::make_shared<FakeSink>(), std::nullopt));
     hub.stop();
 }
+
+TEST_CASE("a client can't queue more than a few messages for the hub") {
+    test::DbFixture f;
+    api::StreamOptions o;
+    o.max_pending_messages = 8;
+    api::StreamHub hub(*f.db, o);  // not started: nothing is answered
+    auto id = hub.attach(std::make_shared<FakeSink>(), std::nullopt);
+    REQUIRE(id);
+    for (int i = 0; i < 8; ++i) CHECK(hub.on_message(*id, subscribe("orders")));
+    CHECK_FALSE(hub.on_message(*id, subscribe("orders")));
+    CHECK_FALSE(hub.on_message(*id, "garbage"));
+}
+
+TEST_CASE("a resume's backlog is bounded by half the send queue") {
+    test::DbFixture f;
+    api::StreamOptions o;
+    o.queue_limit = 8;  // so at most 4 missed events are replayed
+    api::StreamHub hub(*f.db, o);
+    for (int i = 1; i <= 5; ++i) stock_event(*f.db, "sku_a", i, 1000);
+    hub.start();
+    auto sink = std::make_shared<FakeSink>();
+    auto id = hub.attach(sink, merchant());
+    REQUIRE(id);
+    hub.on_message(*id, subscribe("inventory", 0));  // 5 missed
+    auto frames = sink->wait_for(1);
+    REQUIRE(frames.size() == 1);
+    CHECK(frames[0].at("code").as_string() == "conflict");
+    hub.on_message(*id, subscribe("inventory", 1));  // 4 missed
+    frames = sink->wait_for(6);
+    REQUIRE(frames.size() == 6);
+    CHECK(type_of(frames[1]) == "subscribed");
+    hub.stop();
+}

@@ -22,6 +22,8 @@ struct EventRow {
 };
 
 void insert_event(Tx& tx, const EventRow& e);
+// PostgreSQL: a transaction-scoped advisory lock serializing writers of the event log.
+void lock_event_log(Tx& tx);
 // The highest seq written so far (0 for an empty log).
 std::int64_t last_event_seq(Tx& tx);
 // Every event with after < seq <= upto, in seq order, at most `limit`.
