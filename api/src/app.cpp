@@ -136,6 +136,17 @@ Response App::replay_http(const Request& req, const std::optional<Principal>& pr
 
 Response App::serve(const Request& req, engine::Timestamp now, const ReplayInput* replay) {
     const auto started = std::chrono::steady_clock::now();
+    if (static_ && !replay) {
+        if (auto file = serve_static(*static_, req)) {
+            const double seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            metrics_.record_request(static_->mount + "/*", req.method, file->status, seconds);
+            spdlog::info("{} {} {} {} {:.3f}ms {}B", req.request_id, req.method,
+                         req.target.substr(0, 300), file->status, seconds * 1000,
+                         file->body.size());
+            return std::move(*file);
+        }
+    }
     Context ctx{*this, req, {}, now, std::nullopt, {}, replay != nullptr};
     const auto match = router_.match(req.method, req.segments);
     std::string route_label = match.route ? match.route->pattern : "unmatched";

@@ -24,6 +24,7 @@
 #include "redloop/engine/provider.hpp"
 #include "redloop/engine/time.hpp"
 #include "router.hpp"
+#include "static_files.hpp"
 
 namespace redloop::api {
 
@@ -101,6 +102,8 @@ class App {
     // wrote events.
     void set_stream_hub(StreamHub* hub) { hub_.store(hub); }
     StreamHub* stream_hub() const { return hub_.load(); }
+    // Static files (the dashboard) served under their mount; set before serving.
+    void set_static_site(StaticSite site) { static_ = std::move(site); }
     Metrics& metrics() { return metrics_; }
     ViewCounter& views() { return views_; }
 
@@ -139,6 +142,7 @@ class App {
     std::int64_t last_webhook_retry_ms_ = 0;
     engine::PaymentProvider* provider_ = nullptr;
     std::atomic<StreamHub*> hub_{nullptr};
+    std::optional<StaticSite> static_;
     std::mutex checkouts_mutex_;
     std::map<std::string, std::uint64_t> checkouts_;
 };

@@ -157,6 +157,12 @@ int main(int argc, char** argv) {
         ->envname("REDLOOP_EVENT_RETENTION")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{24 * 365}))
         ->capture_default_str();
+    std::string dashboard_dir = "dashboard/dist";
+    serve
+        ->add_option("--dashboard-dir", dashboard_dir,
+                     "built dashboard served at /dashboard/ (relative to the working directory)")
+        ->envname("REDLOOP_DASHBOARD_DIR")
+        ->capture_default_str();
     serve->add_flag("--dev", dev, "generate and print missing secrets (development only)")
         ->envname("REDLOOP_DEV");
 
@@ -367,6 +373,7 @@ int main(int argc, char** argv) {
     api::SandboxProvider sandbox(config.webhook_secret,
                                  std::chrono::milliseconds(sandbox_delay_ms));
     app.set_provider(&sandbox);
+    app.set_static_site(api::StaticSite{dashboard_dir, "/dashboard"});
     stream_options.idle_timeout = std::chrono::seconds(ws_idle_s);
     stream_options.retention_ms = event_retention_h * 3600 * 1000;
     api::StreamHub hub(*db, stream_options);

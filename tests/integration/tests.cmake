@@ -16,6 +16,7 @@ add_executable(integration_tests
   ${REDLOOP_IT_DIR}/notes_test.cpp
   ${REDLOOP_IT_DIR}/payments_test.cpp
   ${REDLOOP_IT_DIR}/replay_test.cpp
+  ${REDLOOP_IT_DIR}/static_test.cpp
   ${REDLOOP_IT_DIR}/stream_test.cpp
   ${REDLOOP_IT_DIR}/ws_client.cpp)
 target_include_directories(integration_tests PRIVATE ${REDLOOP_IT_DIR})
@@ -37,7 +38,8 @@ set(REDLOOP_IT_SUITES
   integration_payments
   integration_replay
   integration_cli
-  integration_stream)
+  integration_stream
+  integration_static)
 foreach(suite IN LISTS REDLOOP_IT_SUITES)
   add_test(NAME ${suite} COMMAND integration_tests --test-suite=${suite})
   set_tests_properties(${suite} PROPERTIES
