@@ -69,18 +69,6 @@ class CapturingProvider : public engine::PaymentProvider {
     std::uint64_t counter = 0;
 };
 
-std::vector<std::string> split_path(const std::string& path) {
-    std::vector<std::string> out;
-    std::size_t pos = 1;
-    while (pos <= path.size()) {
-        auto next = path.find('/', pos);
-        if (next == std::string::npos) next = path.size();
-        out.push_back(path.substr(pos, next - pos));
-        pos = next + 1;
-    }
-    return out;
-}
-
 class Driver {
   public:
     Driver(api::App& app, CapturingProvider& provider, engine::Timestamp start)
@@ -95,7 +83,7 @@ class Driver {
         req.method = method;
         req.target = target;
         req.path = target;
-        req.segments = split_path(target);
+        req.segments = api::split_path(target);
         req.body = body;
         req.has_body = !body.empty();
         req.content_type = body.empty() ? "" : "application/json";
@@ -117,7 +105,7 @@ class Driver {
             Request req;
             req.method = "POST";
             req.target = req.path = "/v1/webhooks/payments";
-            req.segments = split_path(req.path);
+            req.segments = api::split_path(req.path);
             req.body = body;
             req.has_body = true;
             req.content_type = "application/json";

@@ -23,11 +23,16 @@ std::int64_t wall_ms() {
         .count();
 }
 
-void order_event(db::Tx& tx, const engine::Order& o, const std::string& type, std::int64_t at) {
+db::EventRow event_row(const char* scope, const std::string& type, std::int64_t at) {
     db::EventRow e;
     e.at_ms = at;
-    e.scope = "orders";
+    e.scope = scope;
     e.type = type;
+    return e;
+}
+
+void order_event(db::Tx& tx, const engine::Order& o, const std::string& type, std::int64_t at) {
+    auto e = event_row("orders", type, at);
     e.user_id = o.user_id.str();
     e.merchant_id = o.merchant_id.str();
     e.data = json::serialize(encode_order(o));
@@ -57,10 +62,7 @@ engine::Status publish_changes(db::Tx& tx) {
                 auto id = engine::SkuId::parse(c.id);
                 auto sku = id ? db::find_sku(tx, *id) : std::nullopt;
                 if (!sku) break;
-                db::EventRow e;
-                e.at_ms = at;
-                e.scope = "sku";
-                e.type = c.type;
+                auto e = event_row("sku", c.type, at);
                 e.merchant_id = sku->merchant_id.str();
                 e.sku_id = sku->id.str();
                 e.data = json::serialize(json::object{{"sku_id", sku->id.str()},
@@ -81,10 +83,7 @@ engine::Status publish_changes(db::Tx& tx) {
                 auto id = engine::PaymentId::parse(c.id);
                 auto p = id ? db::find_payment(tx, *id) : std::nullopt;
                 if (!p) break;
-                db::EventRow e;
-                e.at_ms = at;
-                e.scope = "orders";
-                e.type = c.type;
+                auto e = event_row("orders", c.type, at);
                 e.user_id = p->user_id.str();  // the buyer's; the shop hears of it as order.paid
                 e.data = json::serialize(encode_payment(*p));
                 db::insert_event(tx, e);
@@ -94,10 +93,7 @@ engine::Status publish_changes(db::Tx& tx) {
                 auto id = engine::RefundId::parse(c.id);
                 auto r = id ? db::find_refund(tx, *id) : std::nullopt;
                 if (!r) break;
-                db::EventRow e;
-                e.at_ms = at;
-                e.scope = "orders";
-                e.type = c.type;
+                auto e = event_row("orders", c.type, at);
                 if (r->order_id) {
                     if (auto o = db::find_order(tx, *r->order_id)) {
                         e.user_id = o->user_id.str();

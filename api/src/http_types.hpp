@@ -8,6 +8,9 @@
 
 namespace redloop::api {
 
+// "/v1/notes/nte_1" -> {"v1", "notes", "nte_1"} (no decoding; for targets built in-process).
+std::vector<std::string> split_path(const std::string& path);
+
 struct Request {
     std::string method;                 // "GET", "POST", ...
     std::string target;                 // as sent: "/v1/notes?sku_id=sku_1"

@@ -61,18 +61,6 @@ engine::Result<db::JournalEntry> from_json(const std::string& line) {
     }
 }
 
-std::vector<std::string> split_path(const std::string& path) {
-    std::vector<std::string> out;
-    std::size_t pos = 1;
-    while (pos <= path.size()) {
-        auto next = path.find('/', pos);
-        if (next == std::string::npos) next = path.size();
-        out.push_back(path.substr(pos, next - pos));
-        pos = next + 1;
-    }
-    return out;
-}
-
 std::optional<Principal> principal_of(const db::JournalEntry& e) {
     auto role = parse_role(e.role);
     auto sub = engine::ActorId::parse(e.actor);

@@ -4,25 +4,26 @@
 
 namespace redloop::api {
 
-namespace {
-std::vector<std::string> split_pattern(const std::string& pattern) {
+std::vector<std::string> split_path(const std::string& path) {
     std::vector<std::string> out;
     std::size_t pos = 1;  // skip the leading '/'
-    while (pos <= pattern.size()) {
-        auto next = pattern.find('/', pos);
-        if (next == std::string::npos) next = pattern.size();
-        out.push_back(pattern.substr(pos, next - pos));
+    while (pos <= path.size()) {
+        auto next = path.find('/', pos);
+        if (next == std::string::npos) next = path.size();
+        out.push_back(path.substr(pos, next - pos));
         pos = next + 1;
     }
     return out;
 }
+
+namespace {
 bool is_param(const std::string& seg) {
     return seg.size() >= 2 && seg.front() == '{' && seg.back() == '}';
 }
 }  // namespace
 
 void Router::add(std::string method, std::string pattern, Handler handler) {
-    auto segments = split_pattern(pattern);
+    auto segments = split_path(pattern);
     routes_.push_back(
         Route{std::move(method), std::move(pattern), std::move(segments), std::move(handler)});
 }

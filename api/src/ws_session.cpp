@@ -149,7 +149,7 @@ class WsSession : public StreamSink, public std::enable_shared_from_this<WsSessi
     }
 
     void request_close(int code, std::string reason) {
-        if (close_requested_) return;
+        if (close_requested_ || finished_) return;  // finished: the connection is gone already
         close_requested_ = true;
         closing_ = true;
         close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
@@ -177,8 +177,10 @@ class WsSession : public StreamSink, public std::enable_shared_from_this<WsSessi
             beast::error_code ignored;
             beast::get_lowest_layer(self->ws_).socket().close(ignored);
         });
-        ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) {
-            // The read loop ends with websocket::error::closed once the client answers.
+        ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code ec) {
+            // Answered (the read loop then ends with websocket::error::closed) or failed: either
+            // way the deadline is not needed any more.
+            if (ec) self->close_timer_.cancel();
         });
     }
 

@@ -152,12 +152,14 @@ TEST_CASE("detached sessions get nothing and free their slot") {
     hub.on_message(*id, subscribe("inventory"));
     a->wait_for(1);
     hub.detach(*id);
+    // once the hub has handled the detach, the slot is free and nothing more is sent
+    for (int i = 0; i < 250 && hub.counters().sessions.load() != 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(hub.counters().sessions.load() == 0);
     stock_event(*f.db, "sku_a", 1, 1000);
     hub.wake();
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     CHECK(a->snapshot().size() == 1);  // only the ack
-    for (int i = 0; i < 100 && hub.counters().sessions.load() != 0; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     CHECK(hub.attach(std::make_shared<FakeSink>(), std::nullopt));
     hub.stop();
 }

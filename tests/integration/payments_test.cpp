@@ -10,12 +10,6 @@ using api::Role;
 
 namespace {
 
-const std::string kAddress =
-    R"({"shipping_address":{"name":"Lin","phone":"13800000000","line1":"1 West Lake Rd",)"
-    R"("city":"Hangzhou","postal_code":"310000","country":"CN"}})";
-const std::string kGoodCard = R"({"card_number":"4242424242424242"})";
-const std::string kDeclinedCard = R"({"card_number":"4000000000000002"})";
-
 ServerOptions with_args(std::vector<std::string> args) {
     ServerOptions o;
     o.extra_args = std::move(args);
@@ -41,7 +35,7 @@ json::value buy(HttpClient& c, const Shop& s, std::int64_t quantity, const std::
         "PUT", "/v1/cart/items/" + s.sku, R"({"quantity":)" + std::to_string(quantity) + "}",
         {{"Authorization", s.buyer.auth}, {"Content-Type", "application/json"}});
     REQUIRE_STATUS(put, 200);
-    const auto r = c.post("/v1/checkouts", kAddress, s.buyer.auth, {{"Idempotency-Key", key}});
+    const auto r = c.post("/v1/checkouts", kAddressBody, s.buyer.auth, {{"Idempotency-Key", key}});
     REQUIRE_STATUS(r, 201);
     return r.json();
 }

@@ -12,10 +12,6 @@ using api::Role;
 
 namespace {
 
-const std::string kAddress =
-    R"({"shipping_address":{"name":"Lin","phone":"13800000000","line1":"1 West Lake Rd",)"
-    R"("city":"Hangzhou","postal_code":"310000","country":"CN"}})";
-
 std::string hash_line(const std::string& out) {
     const auto at = out.rfind("state-hash: ");
     if (at == std::string::npos) return "";
@@ -30,7 +26,7 @@ void put(HttpClient& c, const Actor& u, const std::string& sku, int quantity) {
 }
 
 json::value checkout(HttpClient& c, const Actor& u, const std::string& key) {
-    const auto r = c.post("/v1/checkouts", kAddress, u.auth, {{"Idempotency-Key", key}});
+    const auto r = c.post("/v1/checkouts", kAddressBody, u.auth, {{"Idempotency-Key", key}});
     REQUIRE_STATUS(r, 201);
     return r.json();
 }
@@ -94,7 +90,7 @@ std::string record_session(TempDir& dir) {
                 const auto u = new_user(server);
                 rc.request("PUT", "/v1/cart/items/sku_lipbalm", R"({"quantity":1})",
                            {{"Authorization", u.auth}, {"Content-Type", "application/json"}});
-                rc.post("/v1/checkouts", kAddress, u.auth,
+                rc.post("/v1/checkouts", kAddressBody, u.auth,
                         {{"Idempotency-Key", "race-" + std::to_string(i)}});
             });
         }

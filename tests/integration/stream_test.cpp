@@ -13,11 +13,6 @@ using api::Role;
 
 namespace {
 
-const std::string kAddress =
-    R"({"shipping_address":{"name":"Lin","phone":"13800000000","line1":"1 West Lake Rd",)"
-    R"("city":"Hangzhou","postal_code":"310000","country":"CN"}})";
-const std::string kGoodCard = R"({"card_number":"4242424242424242"})";
-
 std::string bare(const Actor& a) {
     return a.auth.substr(std::string("Bearer ").size());
 }
@@ -44,7 +39,7 @@ json::value checkout(HttpClient& c, const Shop& s, std::int64_t quantity, const 
                   R"({"quantity":)" + std::to_string(quantity) + "}",
                   {{"Authorization", s.buyer.auth}, {"Content-Type", "application/json"}}),
         200);
-    const auto r = c.post("/v1/checkouts", kAddress, s.buyer.auth, {{"Idempotency-Key", key}});
+    const auto r = c.post("/v1/checkouts", kAddressBody, s.buyer.auth, {{"Idempotency-Key", key}});
     REQUIRE_STATUS(r, 201);
     return r.json();
 }
@@ -414,5 +409,19 @@ TEST_SUITE("integration_stream") {
         CHECK(during == 1);
         // no longer reading, so no pong: the server closes it within the idle timeout
         CHECK(eventually([&] { return sessions() == 0; }, std::chrono::seconds(6)));
+    }
+
+    TEST_CASE("shutdown closes stream sessions with 1001 and does not wait out the grace") {
+        ServerProcess server;
+        WsClient ws(server.port(), "/v1/stream");
+        WsFrame f;
+        std::thread reader([&] { f = ws.next(std::chrono::seconds(15)); });
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        const auto rc = server.terminate(std::chrono::seconds(20));
+        reader.join();
+        CHECK(rc == 0);
+        CHECK(f.closed);
+        CHECK(f.close_code == 1001);
+        CHECK(server.log().find("grace period over") == std::string::npos);
     }
 }

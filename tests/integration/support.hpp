@@ -85,6 +85,14 @@ std::int64_t sqlite_int(const std::string& db_path, const std::string& sql,
 // Polls `pred` every 20 ms until it holds or `timeout` passes; returns the last result.
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
 
+// ---- checkout bodies ----
+inline const std::string kAddressBody =
+    R"({"shipping_address":{"name":"Lin","phone":"13800000000","line1":"1 West Lake Rd",)"
+    R"("city":"Hangzhou","postal_code":"310000","country":"CN"}})";
+// The sandbox's test cards, as confirm bodies.
+inline const std::string kGoodCard = R"({"card_number":"4242424242424242"})";
+inline const std::string kDeclinedCard = R"({"card_number":"4000000000000002"})";
+
 // ---- catalog bodies ----
 struct SkuSpec {
     std::string title;
