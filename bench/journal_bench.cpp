@@ -135,16 +135,8 @@ std::string token_for(api::Role role, const std::string& sub, engine::Timestamp 
 }
 
 std::int64_t journal_length(db::Database& db) {
-    auto n = db.read([](db::Tx& tx) -> engine::Result<std::int64_t> {
-        std::int64_t last = 0;
-        for (std::int64_t after = 0;;) {
-            auto batch = db::journal_since(tx, after, 5000);
-            if (batch.empty()) break;
-            last = batch.back().seq;
-            after = last;
-        }
-        return last;
-    });
+    auto n = db.read(
+        [](db::Tx& tx) -> engine::Result<std::int64_t> { return db::last_journal_seq(tx); });
     return n ? *n : 0;
 }
 

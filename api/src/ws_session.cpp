@@ -112,12 +112,7 @@ class WsSession : public StreamSink, public std::enable_shared_from_this<WsSessi
     }
 
     void on_read(beast::error_code ec) {
-        if (ec) {
-            if (ec == websocket::error::message_too_big && !close_requested_) {
-                // Beast answers this one with 1009 by itself; nothing more to send.
-            }
-            return finish();
-        }
+        if (ec) return finish();  // closed, timed out, or a protocol error Beast answered (1009...)
         if (!ws_.got_text()) {
             buffer_.consume(buffer_.size());
             request_close(kCloseUnsupported, "binary messages are not accepted; send JSON text");

@@ -49,9 +49,14 @@ std::int64_t append_journal(Tx& tx, const JournalEntry& e) {
         .use(e.status)
         .use(e.response_sha256);
     q.run();
+    return last_journal_seq(tx);
+}
+
+std::int64_t last_journal_seq(Tx& tx) {
     long long seq = 0;
-    tx.sql() << "SELECT MAX(seq) FROM journal", soci::into(seq);
-    return seq;
+    soci::indicator ind = soci::i_null;
+    tx.sql() << "SELECT MAX(seq) FROM journal", soci::into(seq, ind);
+    return ind == soci::i_ok ? seq : 0;
 }
 
 std::vector<JournalEntry> journal_since(Tx& tx, std::int64_t after_seq, int limit) {

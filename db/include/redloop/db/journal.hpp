@@ -28,6 +28,8 @@ struct JournalEntry {
 
 std::int64_t append_journal(Tx& tx, const JournalEntry& e);
 std::vector<JournalEntry> journal_since(Tx& tx, std::int64_t after_seq, int limit);
+// The sequence number of the last entry (0 for an empty journal).
+std::int64_t last_journal_seq(Tx& tx);
 // The body of the newest entry of this kind, if any.
 std::optional<std::string> last_journal_body(Tx& tx, const std::string& kind);
 
