@@ -67,6 +67,7 @@ App::App(db::Database& db, AppConfig config, Clock clock)
     add_catalog_routes(router_);
     add_note_routes(router_);
     add_cart_routes(router_);
+    add_analytics_routes(router_);
     add_checkout_routes(router_);
     add_order_routes(router_);
     add_payment_routes(router_);

@@ -164,6 +164,7 @@ void add_merchant_routes(Router& r);
 void add_catalog_routes(Router& r);
 void add_note_routes(Router& r);
 void add_cart_routes(Router& r);
+void add_analytics_routes(Router& r);
 void add_checkout_routes(Router& r);
 void add_order_routes(Router& r);
 void add_payment_routes(Router& r);

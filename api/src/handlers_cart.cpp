@@ -64,10 +64,19 @@ Result<Response> put_item(Context& ctx) {
                 }
             }
         }
-        auto line = decide_set_line(db::cart_of(tx, user), *cmd, found, ctx.now);
+        const auto cart = db::cart_of(tx, user);
+        auto line = decide_set_line(cart, *cmd, found, ctx.now);
         if (!line) return fail(line.error());
         if (*line) {
             db::upsert_cart_line(tx, user, **line);
+            // Attribution: a line created or raised with a note named is one add-to-cart.
+            std::int64_t before = 0;
+            for (const auto& l : cart) {
+                if (l.sku_id == *sku) before = l.quantity;
+            }
+            if (cmd->note_id && (*line)->quantity > before) {
+                db::count_add_to_cart(tx, *cmd->note_id, *sku);
+            }
         } else {
             db::delete_cart_line(tx, user, *sku);
         }

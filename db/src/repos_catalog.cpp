@@ -1,5 +1,7 @@
 #include <soci/soci.h>
 
+#include <limits>
+
 #include "redloop/db/repos.hpp"
 #include "soci_util.hpp"
 
@@ -338,6 +340,34 @@ std::vector<StockMovement> ledger_of_sku(Tx& tx, const SkuId& id) {
                                     b, reason, ref, ActorId::trusted(actor), Timestamp{at}});
     }
     return out;
+}
+
+Page<InventoryItem> merchant_inventory(Tx& tx, const MerchantId& merchant,
+                                       std::optional<std::int64_t> before_seq, int limit) {
+    SkuRow row;
+    std::string product_title;
+    long long seq = 0;
+    const long long before = before_seq ? *before_seq : std::numeric_limits<long long>::max();
+    const int fetch_n = limit + 1;
+    Query q(tx,
+            "SELECT s.id, s.product_id, s.merchant_id, s.title, s.price_minor, s.currency, "
+            "s.on_hand, s.reserved, s.position, s.created_at, s.updated_at, p.status, p.title, "
+            "s.seq FROM skus s JOIN products p ON p.id = s.product_id "
+            "WHERE s.merchant_id = :m AND s.seq < :b ORDER BY s.seq DESC LIMIT :l");
+    row.bind(q);
+    q.into(product_title).into(seq).use(merchant.str()).use(before).use(fetch_n);
+    q.execute();
+    Page<InventoryItem> page;
+    std::int64_t last_seq = 0;
+    while (q.fetch()) {
+        if (static_cast<int>(page.items.size()) == limit) {
+            page.next_before = last_seq;
+            break;
+        }
+        page.items.push_back(InventoryItem{row.to_sku(), product_title});
+        last_seq = seq;
+    }
+    return page;
 }
 
 }  // namespace redloop::db

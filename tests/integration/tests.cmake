@@ -7,6 +7,7 @@ add_executable(integration_tests
   ${REDLOOP_IT_DIR}/http_client.cpp
   ${REDLOOP_IT_DIR}/server_process.cpp
   ${REDLOOP_IT_DIR}/support.cpp
+  ${REDLOOP_IT_DIR}/analytics_test.cpp
   ${REDLOOP_IT_DIR}/auth_test.cpp
   ${REDLOOP_IT_DIR}/catalog_test.cpp
   ${REDLOOP_IT_DIR}/checkout_test.cpp
@@ -35,6 +36,7 @@ set(REDLOOP_IT_SUITES
   integration_catalog
   integration_checkout
   integration_notes
+  integration_analytics
   integration_payments
   integration_replay
   integration_cli

@@ -35,6 +35,13 @@ void update_sku(Tx& tx, const engine::Sku& sku);
 bool apply_stock_movement(Tx& tx, const engine::StockMovement& m);
 // The ledger of one SKU, oldest first.
 std::vector<engine::StockMovement> ledger_of_sku(Tx& tx, const engine::SkuId& id);
+// A shop's SKUs with their product's title, newest first (the dashboard's inventory).
+struct InventoryItem {
+    engine::Sku sku;
+    std::string product_title;
+};
+Page<InventoryItem> merchant_inventory(Tx& tx, const engine::MerchantId& merchant,
+                                       std::optional<std::int64_t> before_seq, int limit);
 
 // ---- notes ----
 void insert_note(Tx& tx, const engine::Note& note);
@@ -45,6 +52,25 @@ Page<engine::Note> notes_by_sku(Tx& tx, const engine::SkuId& sku,
 std::vector<engine::TaggedListing> tagged_listings(Tx& tx, const engine::Note& note);
 void add_note_views(Tx& tx, const std::vector<std::pair<engine::NoteId, std::int64_t>>& views);
 std::int64_t note_views(Tx& tx, const engine::NoteId& id);
+
+// ---- attribution (analytics: not in the state hash) ----
+// One more add-to-cart of the SKU from the note.
+void count_add_to_cart(Tx& tx, const engine::NoteId& note, const engine::SkuId& sku);
+// What each note did for one shop: every note that tags one of its SKUs or is named on a line
+// of its sold orders. A sale is an order of the shop that was paid and not cancelled (paid,
+// shipped, delivered, completed or refunded); GMV is the sum of its lines from the note, before
+// refunds. Ordered by GMV, then units, then note id.
+struct NoteAttribution {
+    engine::NoteId note_id;
+    std::string title;
+    std::string author_id;
+    std::int64_t views = 0;
+    std::int64_t add_to_carts = 0;
+    std::int64_t orders = 0;
+    std::int64_t units = 0;
+    std::int64_t gmv_minor = 0;
+};
+std::vector<NoteAttribution> note_attribution(Tx& tx, const engine::MerchantId& merchant);
 
 // ---- idempotency ----
 struct StoredResponse {

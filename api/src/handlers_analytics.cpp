@@ -1,0 +1,71 @@
+// The shop's own views for the dashboard: GET /v1/inventory and GET /v1/analytics/notes.
+#include <boost/json.hpp>
+
+#include "codec.hpp"
+#include "handler_util.hpp"
+#include "redloop/db/repos.hpp"
+
+namespace redloop::api {
+
+using namespace redloop::engine;
+
+namespace {
+
+Result<Response> list_inventory(Context& ctx) {
+    auto p = ctx.require({Role::merchant});
+    if (!p) return fail(p.error());
+    auto page = page_params(ctx.req);
+    if (!page) return fail(page.error());
+    const auto merchant = MerchantId::trusted(p->sub.str());
+    return ctx.app.db().read([&](db::Tx& tx) -> Result<Response> {
+        auto items = db::merchant_inventory(tx, merchant, page->before, page->limit);
+        boost::json::array data;
+        for (const auto& item : items.items) {
+            const Sku& s = item.sku;
+            data.push_back(boost::json::object{{"sku_id", s.id.str()},
+                                               {"product_id", s.product_id.str()},
+                                               {"product_title", item.product_title},
+                                               {"title", s.title},
+                                               {"price", encode_money(s.price)},
+                                               {"on_hand", s.on_hand},
+                                               {"reserved", s.reserved},
+                                               {"available", s.available()},
+                                               {"status", to_string(s.status)}});
+        }
+        std::optional<std::string> cursor;
+        if (items.next_before) cursor = encode_cursor(*items.next_before);
+        return json_response(200, encode_list(std::move(data), cursor));
+    });
+}
+
+Result<Response> note_analytics(Context& ctx) {
+    auto p = ctx.require({Role::merchant});
+    if (!p) return fail(p.error());
+    const auto merchant_id = MerchantId::trusted(p->sub.str());
+    return ctx.app.db().read([&](db::Tx& tx) -> Result<Response> {
+        auto merchant = db::find_merchant(tx, merchant_id);
+        if (!merchant) return fail(ErrorCode::internal, "merchant row missing for " + p->sub.str());
+        boost::json::array data;
+        for (const auto& a : db::note_attribution(tx, merchant_id)) {
+            data.push_back(
+                boost::json::object{{"note_id", a.note_id.str()},
+                                    {"title", a.title},
+                                    {"author_id", a.author_id},
+                                    {"views", a.views},
+                                    {"add_to_carts", a.add_to_carts},
+                                    {"orders", a.orders},
+                                    {"units", a.units},
+                                    {"gmv", encode_money(Money{a.gmv_minor, merchant->currency})}});
+        }
+        return json_response(200, boost::json::object{{"data", std::move(data)}});
+    });
+}
+
+}  // namespace
+
+void add_analytics_routes(Router& r) {
+    r.add("GET", "/v1/inventory", list_inventory);
+    r.add("GET", "/v1/analytics/notes", note_analytics);
+}
+
+}  // namespace redloop::api
