@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include "app.hpp"
 #include "auth.hpp"
+#include "demo_buyers.hpp"
 #include "http_server.hpp"
 #include "id_generator.hpp"
 
@@ -236,8 +237,36 @@ int main(int argc, char** argv) {
     auto* state_hash = cli.add_subcommand("state-hash", "Print the state hash of a database");
     add_db(state_hash);
 
+    // demo-buyers
+    auto* demo = cli.add_subcommand(
+        "demo-buyers", "Simulated readers who buy from the demo notes (needs REDLOOP_JWT_SECRET)");
+    api::DemoBuyersOptions demo_options;
+    demo->add_option("--host", demo_options.host, "server host")->capture_default_str();
+    demo->add_option("--port", demo_options.port, "server port")
+        ->envname("REDLOOP_PORT")
+        ->capture_default_str();
+    demo->add_option("--every", demo_options.every_s, "seconds between two visits")
+        ->check(CLI::Range(0.0, 3600.0))
+        ->capture_default_str();
+    demo->add_option("--count", demo_options.count, "stop after this many visits (0: never)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    demo->add_option("--seed", demo_options.seed, "random seed (0: from the clock)");
+    demo->add_option("--users", demo_options.users, "buyers (usr_ ids)")->capture_default_str();
+    demo->add_option("--notes", demo_options.notes, "notes they read")->capture_default_str();
+
     CLI11_PARSE(cli, argc, argv);
     setup_logging(log_level);
+
+    if (*demo) {
+        const std::string secret = env("REDLOOP_JWT_SECRET");
+        if (secret.size() < kSecretMinChars) {
+            std::cerr << "REDLOOP_JWT_SECRET must be set (at least " << kSecretMinChars
+                      << " characters)\n";
+            return 2;
+        }
+        return api::run_demo_buyers(demo_options, secret);
+    }
 
     if (*token) {
         const std::string secret = env("REDLOOP_JWT_SECRET");

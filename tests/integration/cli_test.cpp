@@ -292,4 +292,40 @@ TEST_SUITE("integration_cli") {
         CHECK(missing.exit_code != 0);
     }
 
+    TEST_CASE("redloop demo-buyers reads the demo notes, buys from them and pays") {
+        TempDir dir;
+        const auto db = dir.file("demo.db");
+        REQUIRE(run_cli({"seed", "--db", db, "--fixtures", fixtures_dir()}).exit_code == 0);
+        ServerOptions options;
+        options.db_path = db;
+        ServerProcess server(options);
+
+        const auto no_secret = run_cli({"demo-buyers", "--count", "1"});
+        CHECK(no_secret.exit_code == 2);
+        CHECK(no_secret.err.find("REDLOOP_JWT_SECRET") != std::string::npos);
+
+        const auto r = run_cli({"demo-buyers", "--port", std::to_string(server.port()), "--every",
+                                "0", "--count", "12", "--seed", "3"},
+                               secret_env());
+        INFO(describe(r));
+        REQUIRE(r.exit_code == 0);
+        // Every order came from a demo note's cart line, with a Chinese shipping name.
+        const auto orders = sqlite_int(db, "SELECT COUNT(*) FROM orders");
+        CHECK(orders > 0);
+        CHECK(sqlite_int(db, "SELECT COUNT(*) FROM order_lines WHERE note_id IS NULL") == 0);
+        CHECK(sqlite_int(db,
+                         "SELECT COUNT(*) FROM orders WHERE ship_name NOT LIKE '%\u6797%' "
+                         "AND ship_name NOT LIKE '%\u6885%' AND ship_name NOT LIKE "
+                         "'%\u9648%'") == 0);
+        CHECK(sqlite_int(db, "SELECT COUNT(*) FROM note_sku_stats") > 0);
+        // Paid (or declined) through the sandbox's webhook: none left waiting.
+        CHECK(eventually(
+            [&] {
+                return sqlite_int(db,
+                                  "SELECT COUNT(*) FROM orders WHERE status = "
+                                  "'awaiting_payment'") == 0;
+            },
+            std::chrono::seconds(10)));
+        CHECK(sqlite_int(db, "SELECT COUNT(*) FROM orders WHERE status = 'paid'") > 0);
+    }
 }  // TEST_SUITE
