@@ -41,3 +41,35 @@ build() {
     cmake --build --preset "$preset" -j "$(nproc)"
   fi
 }
+
+# Node.js and npm for the dashboard's build (Vite, TypeScript) and its browser test.
+ensure_node() {
+  if command -v node >/dev/null && command -v npm >/dev/null; then
+    return 0
+  fi
+  install_packages nodejs npm
+}
+
+# Builds dashboard/dist (served at /dashboard/) when its sources changed since the last build:
+# npm ci from the committed package-lock.json, then tsc + vite build.
+build_dashboard() {
+  ensure_node
+  local stamp=dashboard/dist/.source-hash sum
+  sum=$(cd dashboard && cat package.json package-lock.json index.html vite.config.ts tsconfig.json \
+        $(find src public -type f 2>/dev/null | LC_ALL=C sort) | sha256sum | cut -c1-32)
+  if [ ! -d dashboard/node_modules ] || [ dashboard/package-lock.json -nt dashboard/node_modules/.package-lock.json ]; then
+    log "installing the dashboard's npm packages (npm ci)"
+    (cd dashboard && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ]; then
+    return 0
+  fi
+  log "building the dashboard (tsc, vite build)"
+  (cd dashboard && npm run --silent build)
+  echo "$sum" > "$stamp"
+}
+
+# Debian's Chromium and a CJK font, for the dashboard's browser test.
+install_browser() {
+  install_packages chromium fonts-noto-cjk
+}

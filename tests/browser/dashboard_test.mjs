@@ -1,0 +1,314 @@
+// The merchant dashboard in headless Chromium (Debian's /usr/bin/chromium, driven by
+// playwright-core) against the real server with the demo data: sign in, see orders, watch a
+// new paid order appear live, ship it, refund another, adjust stock, see the attribution
+// table and chart, on a laptop and a phone-sized window, with no console or CSP errors.
+//
+// Run by ctest (test `browser_dashboard`) with:
+//   REDLOOP_BIN        the redloop executable
+//   REDLOOP_FIXTURES   fixtures/demo
+//   REDLOOP_DASHBOARD  the built dashboard (dashboard/dist)
+//   REDLOOP_ARTIFACTS  where screenshots and the server log go
+//   REDLOOP_CHROMIUM   the browser (default /usr/bin/chromium)
+// playwright-core is resolved from dashboard/node_modules (scripts/test runs npm ci there).
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const bin = process.env.REDLOOP_BIN ?? path.join(root, 'build/debug/api/redloop');
+const fixtures = process.env.REDLOOP_FIXTURES ?? path.join(root, 'fixtures/demo');
+const dist = process.env.REDLOOP_DASHBOARD ?? path.join(root, 'dashboard/dist');
+const artifacts = process.env.REDLOOP_ARTIFACTS ?? path.join(tmpdir(), 'redloop-browser');
+const chromiumPath = process.env.REDLOOP_CHROMIUM ?? '/usr/bin/chromium';
+
+function need(file, hint) {
+  if (!existsSync(file)) {
+    console.error(`missing ${file}: ${hint}`);
+    process.exit(1);
+  }
+}
+need(bin, 'build the redloop target');
+need(path.join(dist, 'index.html'), 'build the dashboard: (cd dashboard && npm ci && npm run build)');
+need(chromiumPath, 'install Debian chromium (scripts/test does)');
+need(path.join(root, 'dashboard/node_modules/playwright-core'), 'run npm ci in dashboard/');
+const { chromium } = createRequire(path.join(root, 'dashboard/package.json'))('playwright-core');
+
+mkdirSync(artifacts, { recursive: true });
+const work = mkdtempSync(path.join(tmpdir(), 'redloop-browser-'));
+const env = {
+  ...process.env,
+  REDLOOP_JWT_SECRET: 'browser-test-jwt-secret-0123456789abcdef',
+  REDLOOP_WEBHOOK_SECRET: 'browser-test-webhook-secret-0123456789ab',
+};
+for (const k of ['REDLOOP_DB', 'REDLOOP_PORT', 'REDLOOP_LISTEN']) delete env[k];
+const db = path.join(work, 'redloop.db');
+
+const token = (role, sub) =>
+  execFileSync(bin, ['token', '--role', role, '--sub', sub], { env }).toString().trim();
+const MERCHANT = 'mer_westlaketea';
+const merchantToken = token('merchant', MERCHANT);
+const buyers = { lin: token('user', 'usr_lin'), mei: token('user', 'usr_mei') };
+
+execFileSync(bin, ['seed', '--db', db, '--fixtures', fixtures], { env, stdio: 'ignore' });
+
+// ---- the server ----
+const serverLog = createWriteStream(path.join(artifacts, 'server.log'));
+const server = spawn(bin, ['serve', '--db', db, '--port', '0', '--dashboard-dir', dist], { env });
+server.stderr.pipe(serverLog);
+const base = await new Promise((resolve, reject) => {
+  let out = '';
+  const timer = setTimeout(() => reject(new Error(`no 'listening on' line: ${out}`)), 15000);
+  server.stdout.on('data', (chunk) => {
+    out += chunk;
+    serverLog.write(chunk);
+    const m = out.match(/listening on (http:\/\/[0-9.]+:\d+)/);
+    if (m) {
+      clearTimeout(timer);
+      resolve(m[1]);
+    }
+  });
+  server.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
+});
+
+async function api(method, target, tok, body, headers = {}) {
+  const res = await fetch(base + target, {
+    method,
+    headers: {
+      ...(tok ? { Authorization: `Bearer ${tok}` } : {}),
+      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      ...headers,
+    },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : null };
+}
+
+async function until(what, fn, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+let keySeq = 0;
+// A buyer reads nothing, adds the sku from the note, checks out and pays; returns the order.
+async function buyAndPay(tok, sku, quantity, note, name) {
+  assert.equal((await api('PUT', `/v1/cart/items/${sku}`, tok, { quantity, note_id: note })).status, 200);
+  const address = { name, phone: '13800000000', line1: '西湖区北山街 12 号', city: '杭州', postal_code: '310007', country: 'CN' };
+  const chk = await api('POST', '/v1/checkouts', tok, { shipping_address: address }, { 'Idempotency-Key': `browser-${++keySeq}` });
+  assert.equal(chk.status, 201, JSON.stringify(chk.json));
+  const confirm = await api('POST', `/v1/payments/${chk.json.payment.id}/confirm`, tok, { card_number: '4242424242424242' });
+  assert.equal(confirm.status, 200);
+  const orderId = chk.json.orders[0].id;
+  await until('the order to be paid', async () => (await api('GET', `/v1/orders/${orderId}`, tok)).json.status === 'paid');
+  return orderId;
+}
+
+const problems = [];
+let browser;
+let failed = false;
+try {
+  // An order that exists before the page opens: the one to refund.
+  const earlier = await buyAndPay(buyers.mei, 'sku_celadoncup1', 1, 'nte_springtea', '梅子 Mei');
+
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  const watch = (p) => {
+    // A refused request (the 401 of a bad token, the 409 of a refused adjustment) is logged by
+    // Chromium as "Failed to load resource": expected here. Anything else is a problem.
+    p.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      if (/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) return;
+      problems.push(`console: ${m.text()}`);
+    });
+    p.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  };
+  watch(page);
+  const shot = (p, name) => p.screenshot({ path: path.join(artifacts, `dashboard-${name}.png`), fullPage: true });
+  const byId = (id) => page.getByTestId(id);
+  const row = (id) => page.locator(`[data-testid="order-row"][data-order-id="${id}"]`);
+
+  // ---- sign in: a wrong token is refused in words, the demo ?token= link works ----
+  await page.goto(`${base}/dashboard/`);
+  await byId('token-input').fill('not-a-token');
+  await byId('signin-submit').click();
+  await byId('signin-error').waitFor();
+  assert.notEqual((await byId('signin-error').textContent()).trim(), '');
+  await page.goto(`${base}/dashboard/?token=${merchantToken}`);
+  await byId('merchant-name').waitFor();
+  assert.match(await byId('merchant-name').textContent(), /西湖茶舍/);
+  assert.ok(!page.url().includes('token='), `the token stays in the address bar: ${page.url()}`);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('redloop.token')), merchantToken);
+  await until('the live stream', async () => /live/i.test((await byId('live-status').textContent()) ?? '') &&
+    !/reconnect/i.test(await byId('live-status').textContent()));
+
+  // ---- orders: the earlier order with its Chinese buyer name, note and total ----
+  await row(earlier).waitFor();
+  assert.equal(await row(earlier).getAttribute('data-status'), 'paid');
+  const earlierText = await row(earlier).textContent();
+  assert.match(earlierText, /梅子/);
+  assert.match(earlierText, /nte_springtea/);
+  assert.match(earlierText, /¥/);
+  await shot(page, 'orders');
+
+  // ---- a new paid order appears live, marked new, without a reload ----
+  await page.evaluate(() => { window.__sameDocument = true; });
+  const fresh = await buyAndPay(buyers.lin, 'sku_longjing50g', 2, 'nte_springtea', '林晓 Lin Xiao');
+  await row(fresh).waitFor({ timeout: 10000 });
+  await until('the new order to show paid', async () => (await row(fresh).getAttribute('data-status')) === 'paid');
+  assert.equal(await row(fresh).getByTestId('new-marker').count(), 1, 'the new order has its marker');
+  assert.equal(await row(earlier).getByTestId('new-marker').count(), 0);
+  assert.ok(await page.evaluate(() => window.__sameDocument === true), 'the page was reloaded');
+  await shot(page, 'live-order');
+
+  // ---- ship it: validation first, then confirm ----
+  await row(fresh).click();
+  await byId('order-detail').waitFor();
+  assert.match(await byId('order-address').textContent(), /林晓/);
+  assert.match(await byId('order-history').textContent(), /paid/);
+  await byId('action-ship').click();
+  await byId('ship-carrier').fill('顺丰 SF Express');
+  await byId('ship-submit').click();
+  await byId('form-error').waitFor();
+  assert.equal((await api('GET', `/v1/orders/${fresh}`, merchantToken)).json.status, 'paid');
+  await byId('ship-tracking').fill('SF1234567890');
+  await byId('ship-submit').click();
+  await byId('confirm-dialog').waitFor();
+  await byId('confirm-yes').click();
+  await byId('action-ok').waitFor();
+  const shipped = (await api('GET', `/v1/orders/${fresh}`, merchantToken)).json;
+  assert.equal(shipped.status, 'shipped');
+  assert.deepEqual(shipped.shipment, { carrier: '顺丰 SF Express', tracking_number: 'SF1234567890' });
+  await until('the row to show shipped', async () => (await row(fresh).getAttribute('data-status')) === 'shipped');
+  assert.equal(await row(fresh).getByTestId('new-marker').count(), 0, 'opening the order clears its marker');
+  await shot(page, 'shipped');
+  await page.keyboard.press('Escape');
+  await byId('order-detail').waitFor({ state: 'hidden' });
+
+  // ---- refund the earlier order, opened from the keyboard ----
+  await row(earlier).focus();
+  await page.keyboard.press('Enter');
+  await byId('order-detail').waitFor();
+  await byId('action-refund').click();
+  await byId('refund-amount').fill('99999');
+  await byId('refund-reason').fill('破损 damaged in transit');
+  await byId('refund-submit').click();
+  await byId('form-error').waitFor();
+  await byId('refund-amount').fill('50.00');
+  await byId('refund-restock').check();
+  await byId('refund-submit').click();
+  await byId('confirm-dialog').waitFor();
+  await byId('confirm-yes').click();
+  await byId('action-ok').waitFor();
+  const refunded = (await api('GET', `/v1/orders/${earlier}`, merchantToken)).json;
+  assert.equal(refunded.refunded_amount.amount, 5000);
+  const refunds = (await api('GET', `/v1/orders/${earlier}/refunds`, merchantToken)).json;
+  assert.equal(refunds.data.length, 1);
+  assert.equal(refunds.data[0].reason, '破损 damaged in transit');
+  await shot(page, 'refunded');
+  await byId('order-detail-close').click();
+
+  // ---- the status filter ----
+  await byId('status-filter').selectOption('shipped');
+  await until('only shipped orders', async () => {
+    const statuses = await page.locator('[data-testid="order-row"]').evaluateAll((rows) => rows.map((r) => r.dataset.status));
+    return statuses.length === 1 && statuses[0] === 'shipped';
+  });
+  await byId('status-filter').selectOption('');
+
+  // ---- inventory: live numbers, an adjustment, and the API's refusal in words ----
+  await byId('tab-inventory').click();
+  const inv = page.locator('[data-testid="inventory-row"][data-sku-id="sku_longjing50g"]');
+  await inv.waitFor();
+  const apiInv = (await api('GET', '/v1/skus/sku_longjing50g/inventory', merchantToken)).json;
+  assert.equal(Number(await inv.getByTestId('inv-on-hand').textContent()), apiInv.on_hand);
+  assert.equal(Number(await inv.getByTestId('inv-available').textContent()), apiInv.available);
+  const adjust = async (delta, reason) => {
+    if (await inv.getByTestId('adjust-open').count()) await inv.getByTestId('adjust-open').click();
+    const scope = (await inv.getByTestId('adjust-delta').count()) ? inv : page;
+    await scope.getByTestId('adjust-delta').fill(String(delta));
+    await scope.getByTestId('adjust-reason').fill(reason);
+    await scope.getByTestId('adjust-submit').click();
+    await byId('confirm-dialog').waitFor();
+    await byId('confirm-yes').click();
+  };
+  await adjust(5, '补货 restock');
+  await until('on_hand +5', async () => Number(await inv.getByTestId('inv-on-hand').textContent()) === apiInv.on_hand + 5);
+  await adjust(-1000000, 'too much');
+  await byId('action-error').waitFor();
+  assert.match(await byId('action-error').textContent(), /on_hand|reserved|below|stock/i);
+  assert.equal((await api('GET', '/v1/skus/sku_longjing50g/inventory', merchantToken)).json.on_hand, apiInv.on_hand + 5);
+  // A sale elsewhere moves the row live.
+  await buyAndPay(buyers.mei, 'sku_longjing50g', 1, 'nte_springtea', '梅子 Mei');
+  await until('available to follow the sale', async () =>
+    Number(await inv.getByTestId('inv-available').textContent()) === apiInv.available + 5 - 1);
+  await shot(page, 'inventory');
+
+  // ---- attribution: which notes sold what ----
+  await byId('tab-attribution').click();
+  const spring = page.locator('[data-testid="attribution-row"][data-note-id="nte_springtea"]');
+  await spring.waitFor();
+  const analytics = (await api('GET', '/v1/analytics/notes', merchantToken)).json.data;
+  const springData = analytics.find((r) => r.note_id === 'nte_springtea');
+  assert.ok(springData.orders >= 3);
+  await until('the attribution row to match the API', async () =>
+    Number(await spring.getByTestId('attr-orders').textContent()) === springData.orders);
+  assert.equal(Number(await spring.getByTestId('attr-units').textContent()), springData.units);
+  assert.match(await spring.getByTestId('attr-gmv').textContent(), /¥/);
+  assert.match(await spring.textContent(), /春茶/);
+  assert.ok(await page.locator('[data-testid="gmv-chart"]').count() >= 1);
+  const chartBox = await page.getByTestId('gmv-chart').boundingBox();
+  assert.ok(chartBox && chartBox.width > 100 && chartBox.height > 50, 'the chart is drawn');
+  // Sorting: clicking a column header reorders the rows.
+  const noteOrder = () => page.locator('[data-testid="attribution-row"]').evaluateAll((rows) => rows.map((r) => r.dataset.noteId));
+  const before = await noteOrder();
+  await page.locator('th', { hasText: /views/i }).first().locator('button').click();
+  const sortedOnce = await noteOrder();
+  await page.locator('th', { hasText: /views/i }).first().locator('button').click();
+  const sortedTwice = await noteOrder();
+  assert.deepEqual([...sortedTwice].reverse(), sortedOnce, 'a second click reverses the order');
+  assert.equal(new Set(before).size, sortedOnce.length);
+  await shot(page, 'attribution');
+
+  // ---- a phone-sized window: no sideways scrolling, still signed in ----
+  const phone = await context.newPage();
+  watch(phone);
+  await phone.setViewportSize({ width: 375, height: 740 });
+  await phone.goto(`${base}/dashboard/#/orders`);
+  await phone.getByTestId('order-row').first().waitFor();
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `the page scrolls sideways by ${overflow}px at 375px`);
+  await shot(phone, 'phone');
+
+  // ---- sign out forgets the token ----
+  await page.getByTestId('signout').click();
+  await page.getByTestId('signin-form').waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('redloop.token')), null);
+
+  assert.deepEqual(problems, [], 'console errors or CSP violations');
+  console.log(`ok: dashboard in Chromium (screenshots in ${artifacts})`);
+} catch (e) {
+  failed = true;
+  console.error(e);
+  if (problems.length) console.error('browser problems:\n' + problems.join('\n'));
+} finally {
+  if (browser) await browser.close();
+  server.kill('SIGTERM');
+  await new Promise((r) => server.on('exit', r));
+  rmSync(work, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);
