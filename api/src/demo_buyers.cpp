@@ -211,17 +211,22 @@ int run_demo_buyers(const DemoBuyersOptions& o, const std::string& jwt_secret) {
                          ? o.seed
                          : static_cast<std::uint32_t>(
                                std::chrono::steady_clock::now().time_since_epoch().count()));
-    std::optional<std::chrono::steady_clock::time_point> unreachable_since;
+    // Since when the server has not answered (GCC 12 misreads an optional time_point here).
+    bool unreachable = false;
+    std::chrono::steady_clock::time_point unreachable_since{};
     const auto period = std::chrono::milliseconds(static_cast<std::int64_t>(o.every_s * 1000));
     for (std::int64_t visits = 0; o.count == 0 || visits < o.count; ++visits) {
         const auto u = std::uniform_int_distribution<std::size_t>(0, o.users.size() - 1)(rng);
         const auto n = std::uniform_int_distribution<std::size_t>(0, o.notes.size() - 1)(rng);
         if (Visit(client, rng, o.users[u], tokens[u], o.notes[n]).run()) {
-            unreachable_since.reset();
+            unreachable = false;
         } else {
             const auto now = std::chrono::steady_clock::now();
-            if (!unreachable_since) unreachable_since = now;
-            if (now - *unreachable_since > std::chrono::seconds(30)) {
+            if (!unreachable) {
+                unreachable = true;
+                unreachable_since = now;
+            }
+            if (now - unreachable_since > std::chrono::seconds(30)) {
                 spdlog::info("the server is gone; demo buyers stop");
                 return 1;
             }
