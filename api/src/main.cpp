@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include <sys/resource.h>
@@ -33,6 +34,17 @@ constexpr std::size_t kSecretMinChars = 32;
 std::string env(const char* name) {
     const char* v = std::getenv(name);
     return v ? std::string(v) : std::string();
+}
+
+// REDLOOP_JWT_SECRET for the commands that mint tokens; a message on stderr when unusable.
+std::optional<std::string> jwt_secret_from_env() {
+    std::string secret = env("REDLOOP_JWT_SECRET");
+    if (secret.size() < kSecretMinChars) {
+        std::cerr << "REDLOOP_JWT_SECRET must be set (at least " << kSecretMinChars
+                  << " characters)\n";
+        return std::nullopt;
+    }
+    return secret;
 }
 
 void setup_logging(const std::string& level) {
@@ -259,28 +271,20 @@ int main(int argc, char** argv) {
     setup_logging(log_level);
 
     if (*demo) {
-        const std::string secret = env("REDLOOP_JWT_SECRET");
-        if (secret.size() < kSecretMinChars) {
-            std::cerr << "REDLOOP_JWT_SECRET must be set (at least " << kSecretMinChars
-                      << " characters)\n";
-            return 2;
-        }
-        return api::run_demo_buyers(demo_options, secret);
+        const auto secret = jwt_secret_from_env();
+        if (!secret) return 2;
+        return api::run_demo_buyers(demo_options, *secret);
     }
 
     if (*token) {
-        const std::string secret = env("REDLOOP_JWT_SECRET");
-        if (secret.size() < kSecretMinChars) {
-            std::cerr << "REDLOOP_JWT_SECRET must be set (at least " << kSecretMinChars
-                      << " characters)\n";
-            return 2;
-        }
+        const auto secret = jwt_secret_from_env();
+        if (!secret) return 2;
         auto actor = engine::ActorId::parse(sub);
         if (!actor) {
             std::cerr << "--sub: " << actor.error().detail << "\n";
             return 2;
         }
-        auto t = api::mint_token(api::Principal{*actor, *api::parse_role(role)}, secret,
+        auto t = api::mint_token(api::Principal{*actor, *api::parse_role(role)}, *secret,
                                  api::system_now(), ttl);
         if (!t) {
             std::cerr << t.error().detail << "\n";

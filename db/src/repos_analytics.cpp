@@ -25,12 +25,28 @@ std::vector<NoteAttribution> note_attribution(Tx& tx, const MerchantId& merchant
     const std::string m = merchant.str();
     std::string note;
     {
+        // The shop's notes in one read: tagging its SKUs, added to carts, or named on its lines.
+        std::string title, author;
+        long long views = 0;
+        soci::indicator views_ind = soci::i_null;
         Query q(tx,
-                "SELECT DISTINCT ns.note_id FROM note_skus ns JOIN skus s ON s.id = ns.sku_id "
-                "WHERE s.merchant_id = :m");
-        q.into(note).use(m);
+                "SELECT n.id, n.title, n.author_id, st.views FROM notes n "
+                "LEFT JOIN note_stats st ON st.note_id = n.id WHERE n.id IN ("
+                "SELECT ns.note_id FROM note_skus ns JOIN skus s ON s.id = ns.sku_id "
+                "WHERE s.merchant_id = :m1 "
+                "UNION SELECT c.note_id FROM note_sku_stats c JOIN skus s2 ON s2.id = c.sku_id "
+                "WHERE s2.merchant_id = :m2 "
+                "UNION SELECT l.note_id FROM order_lines l JOIN orders o ON o.id = l.order_id "
+                "WHERE o.merchant_id = :m3 AND l.note_id IS NOT NULL)");
+        q.into(note).into(title).into(author).into(views, views_ind).use(m).use(m).use(m);
         q.execute();
-        while (q.fetch()) by_note[note];
+        while (q.fetch()) {
+            auto& a = by_note[note];
+            a.note_id = NoteId::trusted(note);
+            a.title = title;
+            a.author_id = author;
+            a.views = views_ind == soci::i_ok ? views : 0;
+        }
     }
     {
         long long carts = 0;
@@ -39,7 +55,9 @@ std::vector<NoteAttribution> note_attribution(Tx& tx, const MerchantId& merchant
                 "JOIN skus s ON s.id = st.sku_id WHERE s.merchant_id = :m GROUP BY st.note_id");
         q.into(note).into(carts).use(m);
         q.execute();
-        while (q.fetch()) by_note[note].add_to_carts = carts;
+        while (q.fetch()) {
+            if (auto it = by_note.find(note); it != by_note.end()) it->second.add_to_carts = carts;
+        }
     }
     {
         long long orders = 0, units = 0, gmv = 0;
@@ -51,30 +69,16 @@ std::vector<NoteAttribution> note_attribution(Tx& tx, const MerchantId& merchant
         q.into(note).into(orders).into(units).into(gmv).use(m);
         q.execute();
         while (q.fetch()) {
-            auto& a = by_note[note];
-            a.orders = orders;
-            a.units = units;
-            a.gmv_minor = gmv;
+            auto it = by_note.find(note);
+            if (it == by_note.end()) continue;  // a line may name a note that is gone
+            it->second.orders = orders;
+            it->second.units = units;
+            it->second.gmv_minor = gmv;
         }
     }
     std::vector<NoteAttribution> out;
     out.reserve(by_note.size());
-    for (auto& [id, a] : by_note) {
-        std::string title, author;
-        long long views = 0;
-        soci::indicator views_ind = soci::i_null;
-        Query q(tx,
-                "SELECT n.title, n.author_id, st.views FROM notes n "
-                "LEFT JOIN note_stats st ON st.note_id = n.id WHERE n.id = :n");
-        q.into(title).into(author).into(views, views_ind).use(id);
-        q.execute();
-        if (!q.fetch()) continue;  // a line may name a note that is gone: nothing to show
-        a.note_id = NoteId::trusted(id);
-        a.title = title;
-        a.author_id = author;
-        a.views = views_ind == soci::i_ok ? views : 0;
-        out.push_back(std::move(a));
-    }
+    for (auto& [id, a] : by_note) out.push_back(std::move(a));
     std::sort(out.begin(), out.end(), [](const NoteAttribution& x, const NoteAttribution& y) {
         if (x.gmv_minor != y.gmv_minor) return x.gmv_minor > y.gmv_minor;
         if (x.units != y.units) return x.units > y.units;
