@@ -263,7 +263,14 @@ TEST_SUITE("integration_stream") {
         while (!f.closed && !f.timed_out) f = big.next();
         CHECK(f.close_code == 1009);
 
-        // three sessions at most: the fourth is 503 with Retry-After (the closed ones are gone)
+        // three sessions at most: the fourth is 503 with Retry-After. The server counts a
+        // closed session out only once its socket is torn down, so wait for that first.
+        REQUIRE(eventually(
+            [&] {
+                const auto m = metric_value(c.get("/metrics").body, "redloop_ws_sessions");
+                return m && *m == 1;
+            },
+            std::chrono::seconds(5)));
         WsClient a(server.port(), "/v1/stream");
         WsClient b(server.port(), "/v1/stream");
         REQUIRE(eventually([&] { return upgrade_status(server.port(), "/v1/stream") == 503; },
