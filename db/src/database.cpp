@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "soci_util.hpp"
+#include "statement_cache.hpp"
 
 namespace redloop::db {
 
@@ -21,6 +22,8 @@ struct Database::Impl {
     std::string description;
     std::size_t size = 0;
     std::unique_ptr<soci::connection_pool> pool;
+    // SQLite: each pooled connection's prepared statements, by pool position.
+    std::vector<std::unique_ptr<StatementCache>> statements;
     // SQLite has one writer at a time: taking turns here avoids busy-waiting on its file lock.
     std::mutex write_mutex;
     Database::BeforeCommit before_commit;
@@ -138,6 +141,12 @@ engine::Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& 
             auto st = open_session(impl->pool->at(i), impl->dialect, conn, options.busy_timeout_ms,
                                    options.durable);
             if (!st) return fail(st.error());
+            if (impl->dialect == Dialect::sqlite) {
+                auto* backend =
+                    static_cast<soci::sqlite3_session_backend*>(impl->pool->at(i).get_backend());
+                impl->statements.push_back(std::make_unique<StatementCache>(
+                    reinterpret_cast<::sqlite3*>(backend->conn_)));
+            }
         }
     } catch (const std::exception& e) {
         return fail(ErrorCode::internal,
@@ -146,28 +155,57 @@ engine::Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& 
     return std::unique_ptr<Database>(new Database(std::move(impl)));
 }
 
+namespace {
+
+// A pooled connection for the length of one transaction.
+class Lease {
+  public:
+    explicit Lease(soci::connection_pool& pool) : pool_(pool), pos_(pool.lease()) {}
+    ~Lease() { pool_.give_back(pos_); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    soci::session& session() { return pool_.at(pos_); }
+    std::size_t position() const { return pos_; }
+
+  private:
+    soci::connection_pool& pool_;
+    std::size_t pos_;
+};
+
+}  // namespace
+
 engine::Status Database::run(bool write, const std::function<engine::Status(Tx&)>& fn) {
-    soci::session sql(*impl_->pool);
+    Lease lease(*impl_->pool);
+    soci::session& sql = lease.session();
     std::unique_lock<std::mutex> writer(impl_->write_mutex, std::defer_lock);
     const bool sqlite = impl_->dialect == Dialect::sqlite;
+    StatementCache* statements = sqlite ? impl_->statements.at(lease.position()).get() : nullptr;
+    // Transaction control through the statement cache on SQLite (no re-parsing), SOCI otherwise.
+    auto exec = [&](const char* stmt) {
+        if (statements) {
+            statements->exec(stmt);
+        } else {
+            sql << stmt;
+        }
+    };
     if (write && sqlite) writer.lock();
     bool open = false;
     try {
         if (sqlite) {
-            sql << (write ? "BEGIN IMMEDIATE" : "BEGIN");
+            exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
         } else {
-            sql << (write ? "BEGIN" : "BEGIN READ ONLY");
+            exec(write ? "BEGIN" : "BEGIN READ ONLY");
         }
         open = true;
-        Tx tx(sql, impl_->dialect);
+        Tx tx(sql, impl_->dialect, statements);
         auto status = fn(tx);
         const bool changed = write && !tx.changes().empty();
         if (status && changed && impl_->before_commit) status = impl_->before_commit(tx);
         if (!status) {
-            sql << "ROLLBACK";
+            exec("ROLLBACK");
             return status;
         }
-        sql << "COMMIT";
+        exec("COMMIT");
         open = false;
         if (changed && impl_->after_commit) {
             if (writer.owns_lock()) writer.unlock();
@@ -180,7 +218,7 @@ engine::Status Database::run(bool write, const std::function<engine::Status(Tx&)
     } catch (const std::exception& e) {
         if (open) {
             try {
-                sql << "ROLLBACK";
+                exec("ROLLBACK");
             } catch (const std::exception&) {  // the connection may be gone; the pool reopens it
             }
         }

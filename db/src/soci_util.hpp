@@ -6,6 +6,8 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "redloop/engine/error.hpp"
 #include "redloop/engine/money.hpp"
@@ -31,6 +33,7 @@ NullableText nullable(const std::optional<IdT>& id) {
 }  // namespace redloop::db
 
 #include "redloop/db/tx.hpp"
+#include "statement_cache.hpp"
 
 namespace redloop::db {
 
@@ -38,54 +41,76 @@ namespace redloop::db {
 //   Query q(tx, "SELECT a, b FROM t WHERE c = :c"); q.into(a).into(b).use(c); q.execute();
 //   while (q.fetch()) { ... }
 // Bound variables are references: they must outlive the query (rvalues are refused).
+// On SQLite the statement is prepared once per connection and reused (StatementCache); on
+// PostgreSQL it goes through SOCI.
 class Query {
   public:
-    Query(Tx& tx, std::string sql) : st_(tx.sql()), sql_(std::move(sql)) {}
+    Query(Tx& tx, std::string sql);
+    ~Query();
+    Query(const Query&) = delete;
+    Query& operator=(const Query&) = delete;
 
     template <typename T>
     Query& into(T& t) {
-        st_.exchange(soci::into(t));
+        intos_.push_back(Slot{kind_of<T>(), &t, nullptr});
         return *this;
     }
     template <typename T>
     Query& into(T& t, soci::indicator& ind) {
-        st_.exchange(soci::into(t, ind));
+        intos_.push_back(Slot{kind_of<T>(), &t, &ind});
         return *this;
     }
     template <typename T>
     Query& use(const T& t) {
-        st_.exchange(soci::use(t));
+        uses_.push_back(Slot{kind_of<T>(), const_cast<T*>(&t), nullptr});
         return *this;
     }
     template <typename T>
     Query& use(const T&& t) = delete;
     template <typename T>
     Query& use(const T& t, soci::indicator& ind) {
-        st_.exchange(soci::use(t, ind));
+        uses_.push_back(Slot{kind_of<T>(), const_cast<T*>(&t), &ind});
         return *this;
     }
 
     // For SELECT: prepares and executes without fetching; call fetch() per row.
-    void execute() {
-        prepare();
-        st_.execute(false);
-    }
-    bool fetch() { return st_.fetch(); }
+    void execute();
+    bool fetch();
     // For INSERT/UPDATE/DELETE: executes and returns the number of rows affected.
-    long long run() {
-        prepare();
-        st_.execute(true);
-        return st_.get_affected_rows();
-    }
+    long long run();
 
   private:
-    void prepare() {
-        st_.alloc();
-        st_.prepare(sql_);
-        st_.define_and_bind();
+    enum class Kind { text, int64, int32, real };
+    struct Slot {
+        Kind kind;
+        void* value;
+        soci::indicator* ind;
+    };
+    template <typename T>
+    static constexpr Kind kind_of() {
+        if constexpr (std::is_same_v<T, std::string>) {
+            return Kind::text;
+        } else if constexpr (std::is_same_v<T, long long>) {
+            return Kind::int64;
+        } else if constexpr (std::is_same_v<T, int>) {
+            return Kind::int32;
+        } else {
+            static_assert(std::is_same_v<T, double>, "bind std::string, long long, int or double");
+            return Kind::real;
+        }
     }
-    soci::statement st_;
+    void start();
+    void read_row();
+
+    Tx& tx_;
     std::string sql_;
+    std::vector<Slot> intos_;
+    std::vector<Slot> uses_;
+    // SQLite: the statement (from the cache, or owned when the cached one is in use).
+    StatementCache::Lease lease_;
+    bool done_ = false;
+    // PostgreSQL: SOCI.
+    std::optional<soci::statement> soci_;
 };
 
 }  // namespace redloop::db

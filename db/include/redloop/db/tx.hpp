@@ -11,6 +11,8 @@ class session;
 
 namespace redloop::db {
 
+class StatementCache;
+
 enum class Dialect { sqlite, postgresql };
 
 // What a write transaction changed that clients may watch: the repositories note it as they
@@ -34,14 +36,18 @@ struct TxChanges {
 
 class Tx {
   public:
-    Tx(soci::session& sql, Dialect dialect) : sql_(sql), dialect_(dialect) {}
+    Tx(soci::session& sql, Dialect dialect, StatementCache* statements = nullptr)
+        : sql_(sql), dialect_(dialect), statements_(statements) {}
     soci::session& sql() { return sql_; }
+    // The connection's prepared statements (SQLite); null on PostgreSQL.
+    StatementCache* statements() { return statements_; }
     Dialect dialect() const { return dialect_; }
     TxChanges& changes() { return changes_; }
 
   private:
     soci::session& sql_;
     Dialect dialect_;
+    StatementCache* statements_;
     TxChanges changes_;
 };
 

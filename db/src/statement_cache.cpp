@@ -1,0 +1,84 @@
+#include "statement_cache.hpp"
+
+#include <sqlite3.h>
+
+#include <stdexcept>
+#include <utility>
+
+namespace redloop::db {
+
+StatementCache::Lease::Lease(Lease&& o) noexcept
+    : stmt_(std::exchange(o.stmt_, nullptr)), entry_(std::exchange(o.entry_, nullptr)) {}
+
+StatementCache::Lease& StatementCache::Lease::operator=(Lease&& o) noexcept {
+    if (this != &o) {
+        release();
+        stmt_ = std::exchange(o.stmt_, nullptr);
+        entry_ = std::exchange(o.entry_, nullptr);
+    }
+    return *this;
+}
+
+StatementCache::Lease::~Lease() {
+    release();
+}
+
+void StatementCache::Lease::release() {
+    if (!stmt_) return;
+    if (entry_) {
+        // Ends any read it holds (a reader left open would pin the WAL) and drops the binds.
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+        entry_->busy = false;
+    } else {
+        sqlite3_finalize(stmt_);
+    }
+    stmt_ = nullptr;
+    entry_ = nullptr;
+}
+
+StatementCache::~StatementCache() {
+    for (auto& [sql, e] : entries_) sqlite3_finalize(e.stmt);
+}
+
+namespace {
+
+sqlite3_stmt* prepare(sqlite3* db, const std::string& sql, unsigned flags) {
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), flags, &stmt,
+                                      nullptr);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(stmt);
+        throw std::runtime_error(std::string(sqlite3_errmsg(db)) + " while preparing \"" +
+                                 sql.substr(0, 200) + "\"");
+    }
+    return stmt;
+}
+
+}  // namespace
+
+StatementCache::Lease StatementCache::acquire(const std::string& sql) {
+    auto it = entries_.find(sql);
+    if (it != entries_.end()) {
+        if (!it->second.busy) {
+            it->second.busy = true;
+            return Lease(it->second.stmt, &it->second);
+        }
+        return Lease(prepare(db_, sql, 0), nullptr);
+    }
+    if (entries_.size() >= kMaxEntries) return Lease(prepare(db_, sql, 0), nullptr);
+    sqlite3_stmt* stmt = prepare(db_, sql, SQLITE_PREPARE_PERSISTENT);
+    auto& e = entries_[sql];
+    e.stmt = stmt;
+    e.busy = true;
+    return Lease(stmt, &e);
+}
+
+void StatementCache::exec(const std::string& sql) {
+    auto lease = acquire(sql);
+    int rc = sqlite3_step(lease.get());
+    while (rc == SQLITE_ROW) rc = sqlite3_step(lease.get());
+    if (rc != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db_));
+}
+
+}  // namespace redloop::db
