@@ -6,8 +6,11 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
+#include <optional>
 
 #include "soci_util.hpp"
 #include "statement_cache.hpp"
@@ -24,8 +27,26 @@ struct Database::Impl {
     std::unique_ptr<soci::connection_pool> pool;
     // SQLite: each pooled connection's prepared statements, by pool position.
     std::vector<std::unique_ptr<StatementCache>> statements;
-    // SQLite has one writer at a time: taking turns here avoids busy-waiting on its file lock.
+    // SQLite has one writer at a time: taking turns here avoids busy-waiting on its file lock
+    // (the per-call path: PostgreSQL, and SQLite in memory).
     std::mutex write_mutex;
+    // SQLite on a file: group commit on a connection of its own (see Database::run_grouped).
+    std::unique_ptr<soci::session> writer;
+    std::unique_ptr<StatementCache> writer_statements;
+    std::mutex turn;              // held while a command runs or a batch commits
+    std::atomic<int> waiting{0};  // callers waiting for their turn
+    bool batch_open = false;      // under `turn`
+    bool batch_changed = false;   // under `turn`
+    std::size_t batch_size = 0;   // under `turn`
+    struct Batch {
+        bool done = false;                   // under done_mutex
+        std::optional<engine::Error> error;  // why the batch failed, under done_mutex
+    };
+    std::shared_ptr<Batch> batch;  // the open one, under `turn`
+    std::mutex done_mutex;
+    std::condition_variable done_cv;
+    std::size_t max_batch = 256;
+    std::atomic<std::uint64_t> batches{0}, grouped{0};
     Database::BeforeCommit before_commit;
     Database::AfterCommit after_commit;
 };
@@ -144,9 +165,19 @@ engine::Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& 
             if (impl->dialect == Dialect::sqlite) {
                 auto* backend =
                     static_cast<soci::sqlite3_session_backend*>(impl->pool->at(i).get_backend());
-                impl->statements.push_back(std::make_unique<StatementCache>(
-                    reinterpret_cast<::sqlite3*>(backend->conn_)));
+                impl->statements.push_back(
+                    std::make_unique<StatementCache>(reinterpret_cast<::sqlite3*>(backend->conn_)));
             }
+        }
+        if (impl->dialect == Dialect::sqlite && conn.find("db=:memory:") == std::string::npos) {
+            impl->writer = std::make_unique<soci::session>();
+            auto st = open_session(*impl->writer, impl->dialect, conn, options.busy_timeout_ms,
+                                   options.durable);
+            if (!st) return fail(st.error());
+            auto* backend =
+                static_cast<soci::sqlite3_session_backend*>(impl->writer->get_backend());
+            impl->writer_statements =
+                std::make_unique<StatementCache>(reinterpret_cast<::sqlite3*>(backend->conn_));
         }
     } catch (const std::exception& e) {
         return fail(ErrorCode::internal,
@@ -175,6 +206,7 @@ class Lease {
 }  // namespace
 
 engine::Status Database::run(bool write, const std::function<engine::Status(Tx&)>& fn) {
+    if (write && impl_->writer) return run_grouped(fn);
     Lease lease(*impl_->pool);
     soci::session& sql = lease.session();
     std::unique_lock<std::mutex> writer(impl_->write_mutex, std::defer_lock);
@@ -224,6 +256,104 @@ engine::Status Database::run(bool write, const std::function<engine::Status(Tx&)
         }
         return fail(classify_exception(e));
     }
+}
+
+// Group commit. Writers take turns on the writer connection; each runs in a savepoint of the
+// open batch transaction, on its own thread, so a failure rolls back only its own changes. A
+// writer that finds others waiting leaves the batch open for them and waits for the COMMIT;
+// the last one in line (or the one that fills the batch) commits for all: one fsync for the
+// batch. Nobody is answered before the COMMIT that makes their change durable, and a batch
+// that fails to commit fails every command in it.
+engine::Status Database::run_grouped(const std::function<engine::Status(Tx&)>& fn) {
+    Impl& d = *impl_;
+    StatementCache& st = *d.writer_statements;
+    ++d.waiting;
+    std::unique_lock turn(d.turn);
+    --d.waiting;
+    engine::Status status;
+    std::shared_ptr<Impl::Batch> mine;
+    bool aborted = false;  // the batch transaction is gone (SQLite rolled it back)
+    try {
+        if (!d.batch_open) {
+            st.exec("BEGIN IMMEDIATE");
+            d.batch_open = true;
+            d.batch_changed = false;
+            d.batch_size = 0;
+            d.batch = std::make_shared<Impl::Batch>();
+        }
+        mine = d.batch;
+        st.exec("SAVEPOINT command");
+        try {
+            Tx tx(*d.writer, d.dialect, &st);
+            status = fn(tx);
+            const bool changed = !tx.changes().empty();
+            if (status && changed && d.before_commit) status = d.before_commit(tx);
+            if (status && changed) d.batch_changed = true;
+        } catch (const std::exception& e) {
+            status = fail(classify_exception(e));
+        }
+        if (!status) st.exec("ROLLBACK TO command");
+        st.exec("RELEASE command");
+    } catch (const std::exception& e) {
+        if (status) status = fail(classify_exception(e));
+        aborted = true;
+    }
+    if (!aborted && d.batch_open && !st.in_transaction()) aborted = true;
+    ++d.batch_size;
+    ++d.grouped;
+    const bool commit = aborted || d.waiting.load() == 0 || d.batch_size >= d.max_batch;
+    if (!commit) {
+        turn.unlock();
+        std::unique_lock lock(d.done_mutex);
+        d.done_cv.wait(lock, [&] { return mine->done; });
+        if (mine->error) return fail(*mine->error);
+        return status;
+    }
+    std::optional<engine::Error> batch_error;
+    if (aborted) {
+        batch_error = engine::Error{ErrorCode::internal,
+                                    "the write batch was rolled back by the database" +
+                                        (status ? std::string() : ": " + status.error().detail)};
+        try {
+            if (st.in_transaction()) st.exec("ROLLBACK");
+        } catch (const std::exception&) {  // nothing more to undo
+        }
+    } else {
+        try {
+            st.exec("COMMIT");
+        } catch (const std::exception& e) {
+            batch_error = classify_exception(e);
+            batch_error->code = ErrorCode::internal;
+            try {
+                if (st.in_transaction()) st.exec("ROLLBACK");
+            } catch (const std::exception&) {
+            }
+        }
+    }
+    const bool changed = d.batch_changed && !batch_error;
+    d.batch_open = false;
+    ++d.batches;
+    {
+        std::lock_guard lock(d.done_mutex);
+        if (mine) {
+            mine->done = true;
+            mine->error = batch_error;
+        }
+    }
+    d.done_cv.notify_all();
+    turn.unlock();
+    if (changed && d.after_commit) {
+        try {
+            d.after_commit();
+        } catch (const std::exception&) {  // committed: a failed wake-up loses nothing
+        }
+    }
+    if (batch_error) return fail(*batch_error);
+    return status;
+}
+
+Database::WriteStats Database::write_stats() const {
+    return WriteStats{impl_->batches.load(), impl_->grouped.load()};
 }
 
 void Database::set_commit_hooks(BeforeCommit before, AfterCommit after) {

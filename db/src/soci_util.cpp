@@ -135,8 +135,7 @@ void Query::read_row() {
         if (null) {
             if (!s.ind) {
                 throw std::runtime_error("NULL in column " + std::to_string(col) +
-                                         " without an indicator: \"" + sql_.substr(0, 200) +
-                                         "\"");
+                                         " without an indicator: \"" + sql_.substr(0, 200) + "\"");
             }
             *s.ind = soci::i_null;
             ++col;
@@ -147,8 +146,7 @@ void Query::read_row() {
             case Kind::text: {
                 const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, col));
                 const int n = sqlite3_column_bytes(st, col);
-                static_cast<std::string*>(s.value)->assign(p ? p : "",
-                                                          static_cast<std::size_t>(n));
+                static_cast<std::string*>(s.value)->assign(p ? p : "", static_cast<std::size_t>(n));
                 break;
             }
             case Kind::int64:

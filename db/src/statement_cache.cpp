@@ -45,8 +45,8 @@ namespace {
 
 sqlite3_stmt* prepare(sqlite3* db, const std::string& sql, unsigned flags) {
     sqlite3_stmt* stmt = nullptr;
-    const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), flags, &stmt,
-                                      nullptr);
+    const int rc =
+        sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), flags, &stmt, nullptr);
     if (rc != SQLITE_OK) {
         sqlite3_finalize(stmt);
         throw std::runtime_error(std::string(sqlite3_errmsg(db)) + " while preparing \"" +
@@ -79,6 +79,10 @@ void StatementCache::exec(const std::string& sql) {
     int rc = sqlite3_step(lease.get());
     while (rc == SQLITE_ROW) rc = sqlite3_step(lease.get());
     if (rc != SQLITE_DONE) throw std::runtime_error(sqlite3_errmsg(db_));
+}
+
+bool StatementCache::in_transaction() const {
+    return sqlite3_get_autocommit(db_) == 0;
 }
 
 }  // namespace redloop::db

@@ -51,6 +51,8 @@ class StatementCache {
     // Runs a statement without results (BEGIN IMMEDIATE, COMMIT, SAVEPOINT ...).
     void exec(const std::string& sql);
     std::size_t size() const { return entries_.size(); }
+    // True while a transaction is open on the connection.
+    bool in_transaction() const;
 
   private:
     static constexpr std::size_t kMaxEntries = 512;  // statements built from varying text

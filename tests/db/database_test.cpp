@@ -1,5 +1,9 @@
 #include <soci/soci.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "db_fixture.hpp"
 
 using namespace redloop;
@@ -108,4 +112,62 @@ TEST_CASE("idempotency keys are stored per caller and purged by age") {
           1);
     CHECK_FALSE(f.write([](db::Tx& tx) { return db::find_idempotent(tx, "usr_a", "k1"); }));
     CHECK(f.write([](db::Tx& tx) { return db::find_idempotent(tx, "usr_b", "k1"); }));
+}
+
+TEST_CASE("group commit: concurrent writes each stand or fall alone, and are durable on return") {
+    DbFixture f;
+    const auto before = f.db->write_stats();
+    constexpr int kThreads = 12, kEach = 40;
+    std::atomic<int> ok{0}, refused{0}, thrown{0}, unseen{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kEach; ++i) {
+                const auto id =
+                    *engine::UserId::parse("usr_t" + std::to_string(t) + "n" + std::to_string(i));
+                const int kind = (t + i) % 7;  // 0: refuses after writing, 1: throws
+                auto r = f.db->write([&](db::Tx& tx) -> engine::Result<int> {
+                    db::insert_user_if_absent(tx, id, engine::Timestamp{i});
+                    if (kind == 0) return engine::fail(engine::ErrorCode::conflict, "no");
+                    if (kind == 1) tx.sql() << "INSERT INTO no_such_table VALUES (1)";
+                    return 1;
+                });
+                if (r) {
+                    ++ok;
+                    // answered only after the COMMIT: another connection sees it at once
+                    auto seen = f.db->read([&](db::Tx& tx) -> engine::Result<bool> {
+                        long long n = 0;
+                        tx.sql() << "SELECT COUNT(*) FROM users WHERE id = :id",
+                            soci::use(id.str()), soci::into(n);
+                        return n == 1;
+                    });
+                    if (!seen || !*seen) ++unseen;
+                } else if (r.error().code == engine::ErrorCode::conflict) {
+                    ++refused;
+                } else {
+                    ++thrown;
+                }
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    CHECK(ok + refused + thrown == kThreads * kEach);
+    CHECK(unseen == 0);
+    int expected_ok = 0;
+    for (int t = 0; t < kThreads; ++t)
+        for (int i = 0; i < kEach; ++i) expected_ok += (t + i) % 7 > 1;
+    CHECK(ok == expected_ok);
+    CHECK(refused + thrown == kThreads * kEach - expected_ok);
+    auto users = f.db->read([](db::Tx& tx) -> engine::Result<long long> {
+        long long n = 0;
+        tx.sql() << "SELECT COUNT(*) FROM users", soci::into(n);
+        return n;
+    });
+    REQUIRE(users);
+    CHECK(*users == expected_ok);  // the refused and failed ones left nothing behind
+    const auto after = f.db->write_stats();
+    CHECK(after.commands - before.commands == static_cast<std::uint64_t>(kThreads * kEach));
+    CHECK(after.batches - before.batches <= after.commands - before.commands);
+    MESSAGE("batches: " << after.batches - before.batches
+                        << " for commands: " << after.commands - before.commands);
 }

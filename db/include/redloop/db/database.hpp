@@ -2,6 +2,7 @@
 // The database: a pool of SOCI sessions (sqlite3 by default, postgresql by URL), migrations,
 // and transactions. SOCI's exceptions end here: every failure leaves as an engine Error.
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -57,8 +58,17 @@ class Database {
     void set_commit_hooks(BeforeCommit before, AfterCommit after);
 
     // Runs `fn(Tx&) -> Result<T>` in a transaction that commits when it returns a value and
-    // rolls back when it returns an error or throws. Writes are serialized per process on
-    // SQLite (one writer at a time, BEGIN IMMEDIATE).
+    // rolls back when it returns an error or throws; it returns only after the commit. Writes
+    // are serialized per process on SQLite (one writer at a time, BEGIN IMMEDIATE) and
+    // committed in groups: concurrent writes share one transaction, each in its own savepoint.
+    // Reads run on other connections and see committed data only (WAL).
+    // Group commit on SQLite files: how many batches committed and commands they held.
+    struct WriteStats {
+        std::uint64_t batches = 0;
+        std::uint64_t commands = 0;
+    };
+    WriteStats write_stats() const;
+
     template <typename F>
     auto read(F&& fn) {
         return run_typed(false, std::forward<F>(fn));
@@ -72,6 +82,7 @@ class Database {
     struct Impl;
     explicit Database(std::unique_ptr<Impl> impl);
     engine::Status run(bool write, const std::function<engine::Status(Tx&)>& fn);
+    engine::Status run_grouped(const std::function<engine::Status(Tx&)>& fn);
 
     template <typename F>
     auto run_typed(bool write, F&& fn) {
