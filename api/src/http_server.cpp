@@ -68,12 +68,14 @@ class Server {
         : app_(app),
           options_(options),
           ioc_(options.threads),
+          workers_(static_cast<std::size_t>(std::max(1, options.workers))),
           acceptor_(ioc_),
           signals_(ioc_, SIGINT, SIGTERM),
           maintenance_(ioc_),
           grace_(ioc_) {}
 
     App& app() { return app_; }
+    net::thread_pool& workers() { return workers_; }
     const ServerOptions& options() const { return options_; }
     bool stopping() const { return stopping_.load(); }
 
@@ -114,6 +116,7 @@ class Server {
         for (int i = 1; i < options_.threads; ++i) threads.emplace_back([this] { ioc_.run(); });
         ioc_.run();
         for (auto& t : threads) t.join();
+        workers_.join();
         app_.flush_views();
         spdlog::info("server stopped");
         return 0;
@@ -184,6 +187,9 @@ class Server {
     App& app_;
     ServerOptions options_;
     net::io_context ioc_;
+    // Writes run here: a write waits for its group commit, and that must not hold up the
+    // sockets. Reads run on the I/O threads.
+    net::thread_pool workers_;
     tcp::acceptor acceptor_;
     net::signal_set signals_;
     net::steady_timer maintenance_;
@@ -330,9 +336,20 @@ void Session::handle() {
     }
     if (req.path == "/v1/stream" && msg.method() == http::verb::get && is_websocket_upgrade(msg))
         return upgrade(req);
-    Response r = server_.app().handle(req);
-    r.headers.emplace_back("X-Request-Id", req.request_id);
-    send(r, keep_alive, msg.method() == http::verb::head);
+    const bool head = msg.method() == http::verb::head;
+    if (head || msg.method() == http::verb::get) {
+        Response r = server_.app().handle(req);
+        r.headers.emplace_back("X-Request-Id", req.request_id);
+        return send(r, keep_alive, head);
+    }
+    // The work guard keeps the I/O threads running until the answer is back on the strand.
+    net::post(server_.workers(), [self = shared_from_this(), req = std::move(req), keep_alive,
+                                  guard = net::make_work_guard(stream_.get_executor())] {
+        Response r = self->server_.app().handle(req);
+        r.headers.emplace_back("X-Request-Id", req.request_id);
+        net::post(self->stream_.get_executor(),
+                  [self, r = std::move(r), keep_alive] { self->send(r, keep_alive); });
+    });
 }
 
 // GET /v1/stream with an upgrade: the token (header or ?access_token=) is checked here, over

@@ -127,7 +127,13 @@ int main(int argc, char** argv) {
         ->envname("REDLOOP_THREADS")
         ->check(CLI::Range(1, 256))
         ->capture_default_str();
-    serve->add_option("--db-pool", db_pool, "database connections (default threads + 2)")
+    serve->add_option("--workers", server_options.workers, "threads that run writes")
+        ->envname("REDLOOP_WORKERS")
+        ->check(CLI::Range(1, 1024))
+        ->capture_default_str();
+    serve
+        ->add_option("--db-pool", db_pool,
+                     "database read connections (default threads + workers + 2)")
         ->envname("REDLOOP_DB_POOL")
         ->check(CLI::Range(1, 256));
     std::int64_t checkout_ttl_s = 900;
@@ -395,7 +401,8 @@ int main(int argc, char** argv) {
     if (!load_secret("REDLOOP_JWT_SECRET", dev, config.jwt_secret)) return 2;
     if (!load_secret("REDLOOP_WEBHOOK_SECRET", dev, config.webhook_secret)) return 2;
     const std::size_t pool =
-        db_pool ? db_pool : static_cast<std::size_t>(server_options.threads) + 2;
+        db_pool ? db_pool
+                : static_cast<std::size_t>(server_options.threads + server_options.workers) + 2;
     auto db = open_db(db_url, pool);
     if (!db || !migrate(*db)) return 1;
     api::App app(*db, config);
@@ -412,8 +419,8 @@ int main(int argc, char** argv) {
     api::StreamHub hub(*db, stream_options);
     hub.start();
     app.set_stream_hub(&hub);
-    spdlog::info("database {} ready; {} threads, {} connections", db->description(),
-                 server_options.threads, pool);
+    spdlog::info("database {} ready; {} I/O threads, {} write workers, {} connections",
+                 db->description(), server_options.threads, server_options.workers, pool);
     const int rc =
         api::run_server(app, server_options, [&](const std::string& address, unsigned short port) {
             // The sandbox delivers its webhooks to this very server.
