@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 
 #include <algorithm>
+#include <optional>
 
 #include "webhook_signature.hpp"
 
@@ -16,11 +17,29 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 
-WebhookSender::WebhookSender(std::string secret, std::string path, int max_attempts)
-    : secret_(std::move(secret)),
-      path_(std::move(path)),
-      max_attempts_(max_attempts),
-      worker_([this] { run(); }) {}
+// One worker's keep-alive connection to the target.
+struct WebhookSender::Connection {
+    net::io_context ioc;
+    std::optional<beast::tcp_stream> stream;
+    std::string host;
+    unsigned short port = 0;
+    beast::flat_buffer buffer;
+
+    void close() {
+        if (stream) {
+            beast::error_code ec;
+            stream->socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
+            stream->socket().close(ec);
+        }
+        stream.reset();
+        buffer.clear();
+    }
+};
+
+WebhookSender::WebhookSender(std::string secret, std::string path, int max_attempts, int threads)
+    : secret_(std::move(secret)), path_(std::move(path)), max_attempts_(max_attempts) {
+    for (int i = 0; i < std::max(1, threads); ++i) workers_.emplace_back([this] { run(); });
+}
 
 WebhookSender::~WebhookSender() {
     {
@@ -28,7 +47,7 @@ WebhookSender::~WebhookSender() {
         stopping_ = true;
     }
     cv_.notify_all();
-    worker_.join();  // an attempt in flight finishes first (bounded by the 5 s stream timeout)
+    for (auto& w : workers_) w.join();  // attempts in flight finish (5 s stream timeout)
     if (!queue_.empty()) {
         spdlog::warn("webhook sender stopping with {} undelivered events; dropped", queue_.size());
     }
@@ -63,6 +82,7 @@ std::size_t WebhookSender::delivered() const {
 }
 
 void WebhookSender::run() {
+    Connection connection;
     std::unique_lock lock(mutex_);
     while (true) {
         if (stopping_) return;
@@ -81,7 +101,7 @@ void WebhookSender::run() {
         const unsigned short port = port_;
         ++in_flight_;
         lock.unlock();
-        const int status = post(host, port, item.body);
+        const int status = post(connection, host, port, item.body);
         lock.lock();
         --in_flight_;
         ++item.attempts;
@@ -103,34 +123,47 @@ void WebhookSender::run() {
     }
 }
 
-int WebhookSender::post(const std::string& host, unsigned short port, const std::string& body) {
-    try {
-        net::io_context ioc;
-        net::ip::tcp::resolver resolver(ioc);
-        beast::tcp_stream stream(ioc);
-        stream.expires_after(std::chrono::seconds(5));
-        stream.connect(resolver.resolve(host, std::to_string(port)));
-        http::request<http::string_body> req{http::verb::post, path_, 11};
-        req.set(http::field::host, host);
-        req.set(http::field::content_type, "application/json");
-        req.set(http::field::user_agent, "redloop-sandbox-provider");
-        const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
-        req.set("Payment-Signature", sign_webhook(secret_, now, body));
-        req.body() = body;
-        req.prepare_payload();
-        http::write(stream, req);
-        beast::flat_buffer buffer;
-        http::response<http::string_body> res;
-        http::read(stream, buffer, res);
-        beast::error_code ec;
-        stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ec);
-        return static_cast<int>(res.result_int());
-    } catch (const std::exception& e) {
-        spdlog::warn("webhook delivery to {}:{} failed: {}", host, port, e.what());
-        return 0;
+int WebhookSender::post(Connection& c, const std::string& host, unsigned short port,
+                        const std::string& body) {
+    http::request<http::string_body> req{http::verb::post, path_, 11};
+    req.set(http::field::host, host);
+    req.set(http::field::content_type, "application/json");
+    req.set(http::field::user_agent, "redloop-sandbox-provider");
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    req.set("Payment-Signature", sign_webhook(secret_, now, body));
+    req.keep_alive(true);
+    req.body() = body;
+    req.prepare_payload();
+    // A kept connection may have been closed by the server meanwhile: one fresh retry then
+    // (a repeated event is harmless: the engine ignores an event id it has seen).
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        const bool reused = c.stream.has_value() && c.host == host && c.port == port;
+        try {
+            if (!reused) {
+                c.close();
+                net::ip::tcp::resolver resolver(c.ioc);
+                c.stream.emplace(c.ioc);
+                c.stream->expires_after(std::chrono::seconds(5));
+                c.stream->connect(resolver.resolve(host, std::to_string(port)));
+                c.host = host;
+                c.port = port;
+            }
+            c.stream->expires_after(std::chrono::seconds(5));
+            http::write(*c.stream, req);
+            http::response<http::string_body> res;
+            http::read(*c.stream, c.buffer, res);
+            if (!res.keep_alive()) c.close();
+            return static_cast<int>(res.result_int());
+        } catch (const std::exception& e) {
+            c.close();
+            if (reused) continue;
+            spdlog::warn("webhook delivery to {}:{} failed: {}", host, port, e.what());
+            return 0;
+        }
     }
+    return 0;
 }
 
 }  // namespace redloop::api

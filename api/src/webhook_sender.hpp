@@ -1,6 +1,7 @@
 #pragma once
-// Delivers signed webhooks over HTTP from a background thread, with retries: how the sandbox
-// provider answers the engine, the way a real provider would.
+// Delivers signed webhooks over HTTP from background threads, with retries: how the sandbox
+// provider answers the engine, the way a real provider would. Each thread keeps its connection
+// open between deliveries; events may arrive out of order, as from a real provider.
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -16,8 +17,8 @@ namespace redloop::api {
 class WebhookSender {
   public:
     // `secret` signs each attempt; `path` is where events go ("/v1/webhooks/payments").
-    WebhookSender(std::string secret, std::string path, int max_attempts = 20);
-    ~WebhookSender();  // stops the worker; undelivered events are logged and dropped
+    WebhookSender(std::string secret, std::string path, int max_attempts = 20, int threads = 8);
+    ~WebhookSender();  // stops the workers; undelivered events are logged and dropped
     WebhookSender(const WebhookSender&) = delete;
     WebhookSender& operator=(const WebhookSender&) = delete;
 
@@ -37,9 +38,10 @@ class WebhookSender {
         int attempts = 0;
         bool operator>(const Item& o) const { return due != o.due ? due > o.due : seq > o.seq; }
     };
+    struct Connection;
     void run();
     // One attempt; returns the HTTP status, or 0 when the connection failed.
-    int post(const std::string& host, unsigned short port, const std::string& body);
+    int post(Connection& c, const std::string& host, unsigned short port, const std::string& body);
 
     std::string secret_;
     std::string path_;
@@ -53,7 +55,7 @@ class WebhookSender {
     std::size_t in_flight_ = 0;
     std::uint64_t next_seq_ = 0;
     std::size_t delivered_ = 0;
-    std::thread worker_;
+    std::vector<std::thread> workers_;
 };
 
 }  // namespace redloop::api
