@@ -215,7 +215,7 @@ engine::Result<Response> App::dispatch(Context& ctx, const Route& route) {
                         req.content_type.substr(0, 100) + "'");
     }
     if (!req.authorization.empty()) {
-        auto p = verify_bearer(req.authorization, config_.jwt_secret, ctx.now);
+        auto p = tokens_.verify(req.authorization, config_.jwt_secret, ctx.now);
         if (!p) return fail(p.error());
         if (auto s = ensure_actor(*p, ctx.now); !s) return fail(s.error());
         ctx.principal = *p;

@@ -136,6 +136,7 @@ class App {
     Router router_;
     Metrics metrics_;
     ViewCounter views_;
+    TokenCache tokens_;
     std::mutex known_mutex_;
     std::set<std::string> known_actors_;
     std::int64_t last_purge_ms_ = 0;

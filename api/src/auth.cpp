@@ -104,8 +104,15 @@ engine::Status check_header(std::string_view token) {
 
 }  // namespace
 
-engine::Result<Principal> verify_bearer(std::string_view authorization, std::string_view secret,
-                                        engine::Timestamp now) {
+namespace {
+
+struct Verified {
+    Principal principal;
+    std::int64_t exp = 0;  // unix seconds
+};
+
+engine::Result<Verified> verify_token(std::string_view authorization, std::string_view secret,
+                                      engine::Timestamp now) {
     constexpr std::string_view kScheme = "Bearer ";
     if (authorization.size() <= kScheme.size() ||
         !(authorization.substr(0, kScheme.size()) == kScheme ||
@@ -141,7 +148,34 @@ engine::Result<Principal> verify_bearer(std::string_view authorization, std::str
     auto sub = engine::ActorId::parse(sub_c);
     if (!sub) return unauthenticated("token sub is not a usr_ or mer_ id");
     if (auto s = check_sub_for_role(*sub, *role); !s) return fail(s.error());
-    return Principal{*sub, *role};
+    return Verified{Principal{*sub, *role}, static_cast<std::int64_t>(exp)};
+}
+
+}  // namespace
+
+engine::Result<Principal> verify_bearer(std::string_view authorization, std::string_view secret,
+                                        engine::Timestamp now) {
+    auto v = verify_token(authorization, secret, now);
+    if (!v) return fail(v.error());
+    return v->principal;
+}
+
+engine::Result<Principal> TokenCache::verify(std::string_view authorization,
+                                             std::string_view secret, engine::Timestamp now) {
+    const std::string key(authorization);
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = verified_.find(key); it != verified_.end()) {
+            if (it->second.exp > now.unix_seconds()) return it->second.principal;
+            verified_.erase(it);
+        }
+    }
+    auto v = verify_token(authorization, secret, now);
+    if (!v) return fail(v.error());
+    std::lock_guard lock(mutex_);
+    if (verified_.size() >= capacity_) verified_.clear();  // rare: start over, stay bounded
+    verified_.insert_or_assign(key, Entry{v->principal, v->exp});
+    return v->principal;
 }
 
 engine::Result<std::string> mint_token(const Principal& p, std::string_view secret,

@@ -1,9 +1,12 @@
 #pragma once
 // Bearer tokens: HS256 JWTs with claims sub (usr_/mer_ id), role and exp.
+#include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "redloop/engine/ids.hpp"
 #include "redloop/engine/result.hpp"
@@ -25,6 +28,25 @@ struct Principal {
 // a missing or past exp, an unknown role or a sub that doesn't fit the role -> unauthenticated.
 engine::Result<Principal> verify_bearer(std::string_view authorization, std::string_view secret,
                                         engine::Timestamp now);
+
+// Tokens already verified, by their exact text, until their exp: the HMAC and the decoding are
+// done once per token, not on every request. Only successes are kept; bounded; thread-safe.
+class TokenCache {
+  public:
+    explicit TokenCache(std::size_t capacity = 100'000) : capacity_(capacity) {}
+    // verify_bearer, remembered.
+    engine::Result<Principal> verify(std::string_view authorization, std::string_view secret,
+                                     engine::Timestamp now);
+
+  private:
+    struct Entry {
+        Principal principal;
+        std::int64_t exp = 0;
+    };
+    std::size_t capacity_;
+    std::mutex mutex_;
+    std::unordered_map<std::string, Entry> verified_;
+};
 
 // Mints a token for development and tests.
 engine::Result<std::string> mint_token(const Principal& p, std::string_view secret,

@@ -10,8 +10,9 @@ namespace redloop::api {
 namespace json = boost::json;
 using namespace redloop::engine;
 
-SandboxProvider::SandboxProvider(std::string webhook_secret, std::chrono::milliseconds delay)
-    : sender_(std::move(webhook_secret), "/v1/webhooks/payments"), delay_(delay) {}
+SandboxProvider::SandboxProvider(std::string webhook_secret, std::chrono::milliseconds delay,
+                                 int senders)
+    : sender_(std::move(webhook_secret), "/v1/webhooks/payments", 20, senders), delay_(delay) {}
 
 void SandboxProvider::set_target(const std::string& host, unsigned short port) {
     sender_.set_target(host, port);

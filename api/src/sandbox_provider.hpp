@@ -12,8 +12,10 @@ namespace redloop::api {
 
 class SandboxProvider : public engine::PaymentProvider {
   public:
+    // `senders`: webhooks in flight at once (each waits for the engine's commit).
     SandboxProvider(std::string webhook_secret,
-                    std::chrono::milliseconds delay = std::chrono::milliseconds(20));
+                    std::chrono::milliseconds delay = std::chrono::milliseconds(20),
+                    int senders = 32);
     // Where the engine listens (set once the server has bound its port).
     void set_target(const std::string& host, unsigned short port);
 

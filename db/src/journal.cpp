@@ -55,7 +55,9 @@ std::int64_t append_journal(Tx& tx, const JournalEntry& e) {
 std::int64_t last_journal_seq(Tx& tx) {
     long long seq = 0;
     soci::indicator ind = soci::i_null;
-    tx.sql() << "SELECT MAX(seq) FROM journal", soci::into(seq, ind);
+    Query q(tx, "SELECT MAX(seq) FROM journal");
+    q.into(seq, ind);
+    q.run();
     return ind == soci::i_ok ? seq : 0;
 }
 

@@ -281,8 +281,9 @@ void update_sku(Tx& tx, const Sku& s) {
     const long long ua = s.updated_at.unix_ms;
     long long old_price = 0;
     std::string old_currency;
-    tx.sql() << "SELECT price_minor, currency FROM skus WHERE id = :id", soci::use(s.id.str()),
-        soci::into(old_price), soci::into(old_currency);
+    Query old(tx, "SELECT price_minor, currency FROM skus WHERE id = :id");
+    old.into(old_price).into(old_currency).use(s.id.str());
+    old.run();
     if (old_price != price || old_currency != currency)
         tx.changes().note(TxChanges::Entity::sku, s.id.str(), "sku.price_changed");
     Query q(tx,

@@ -65,7 +65,9 @@ void lock_event_log(Tx& tx) {
 std::int64_t last_event_seq(Tx& tx) {
     long long seq = 0;
     soci::indicator ind = soci::i_null;
-    tx.sql() << "SELECT MAX(seq) FROM events", soci::into(seq, ind);
+    Query q(tx, "SELECT MAX(seq) FROM events");
+    q.into(seq, ind);
+    q.run();
     long long purged = events_purged_through(tx);
     return std::max(ind == soci::i_ok ? seq : 0LL, purged);
 }
@@ -115,8 +117,9 @@ std::int64_t purge_events(Tx& tx, std::int64_t cutoff_ms) {
     const long long cutoff = cutoff_ms;
     long long highest = 0;
     soci::indicator ind = soci::i_null;
-    tx.sql() << "SELECT MAX(seq) FROM events WHERE at < :c", soci::use(cutoff),
-        soci::into(highest, ind);
+    Query q(tx, "SELECT MAX(seq) FROM events WHERE at < :c");
+    q.into(highest, ind).use(cutoff);
+    q.run();
     if (ind != soci::i_ok) return 0;
     Query del(tx, "DELETE FROM events WHERE seq <= :s");
     del.use(highest);
@@ -131,7 +134,9 @@ std::int64_t purge_events(Tx& tx, std::int64_t cutoff_ms) {
 
 std::int64_t events_purged_through(Tx& tx) {
     long long v = 0;
-    tx.sql() << "SELECT purged_through FROM event_log_state WHERE id = 1", soci::into(v);
+    Query q(tx, "SELECT purged_through FROM event_log_state WHERE id = 1");
+    q.into(v);
+    q.run();
     return v;
 }
 

@@ -16,7 +16,9 @@ void insert_note(Tx& tx, const Note& n) {
     q.use(n.id.str()).use(n.author_id.str()).use(n.title).use(n.body).use(ca);
     q.run();
     long long seq = 0;
-    tx.sql() << "SELECT seq FROM notes WHERE id = :id", soci::use(n.id.str()), soci::into(seq);
+    Query find_seq(tx, "SELECT seq FROM notes WHERE id = :id");
+    find_seq.into(seq).use(n.id.str());
+    find_seq.run();
     for (std::size_t i = 0; i < n.media.size(); ++i) {
         const int position = static_cast<int>(i);
         const std::string type(to_string(n.media[i].type));
@@ -118,8 +120,9 @@ std::vector<TaggedListing> tagged_listings(Tx& tx, const Note& note) {
         if (!sku) continue;  // SKUs are never deleted; kept for safety
         int bps = 0;
         std::string title;
-        tx.sql() << "SELECT title, commission_rate_bps FROM products WHERE id = :p",
-            soci::use(sku->product_id.str()), soci::into(title), soci::into(bps);
+        Query q(tx, "SELECT title, commission_rate_bps FROM products WHERE id = :p");
+        q.into(title).into(bps).use(sku->product_id.str());
+        q.run();
         out.push_back(TaggedListing{*sku, title, bps});
     }
     return out;
@@ -139,8 +142,9 @@ void add_note_views(Tx& tx, const std::vector<std::pair<NoteId, std::int64_t>>& 
 std::int64_t note_views(Tx& tx, const NoteId& id) {
     long long views = 0;
     soci::indicator ind = soci::i_null;
-    tx.sql() << "SELECT views FROM note_stats WHERE note_id = :n", soci::use(id.str()),
-        soci::into(views, ind);
+    Query q(tx, "SELECT views FROM note_stats WHERE note_id = :n");
+    q.into(views, ind).use(id.str());
+    q.run();
     return ind == soci::i_ok ? views : 0;
 }
 
