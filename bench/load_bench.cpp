@@ -506,8 +506,10 @@ class ServerProcess {
     ServerProcess& operator=(const ServerProcess&) = delete;
     ~ServerProcess() { stop(); }
 
-    // Starts the server and waits (bounded) until /healthz answers; false with a message.
+    // Starts the server and waits (bounded) until /readyz answers 200; false with a message.
+    // Records how long that took (start-to-ready, polled every 2 ms) and the RSS then.
     bool start() {
+        const auto started = Clock::now();
         pid_ = fork();
         if (pid_ < 0) return false;
         if (pid_ == 0) {
@@ -531,10 +533,18 @@ class ServerProcess {
                 std::cerr << "the server exited at start; its log:\n" << log_tail() << "\n";
                 return false;
             }
-            if (healthy()) return true;
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            if (healthy()) {
+                ready_ms_ = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+                startup_note_ = fmt::format(
+                    "server start to ready (/readyz 200): {:.0f} ms, RSS then {:.1f} MB ({})",
+                    ready_ms_, static_cast<double>(rss()) / 1024.0,
+                    scratch_ ? "scratch database" : "database " + db_);
+                std::cerr << startup_note_ << "\n";
+                return true;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
         }
-        std::cerr << "the server did not answer /healthz in 30 s; its log:\n" << log_tail() << "\n";
+        std::cerr << "the server did not answer /readyz in 30 s; its log:\n" << log_tail() << "\n";
         return false;
     }
 
@@ -562,6 +572,7 @@ class ServerProcess {
     }
 
     double cpu() const { return cpu_seconds(fmt::format("/proc/{}/stat", pid_)); }
+    const std::string& startup_note() const { return startup_note_; }
     long rss() const { return rss_kb(fmt::format("/proc/{}/status", pid_)); }
     tcp::endpoint endpoint() const {
         return tcp::endpoint(net::ip::make_address("127.0.0.1"), o_.port);
@@ -575,7 +586,7 @@ class ServerProcess {
         net::co_spawn(
             ioc,
             [&]() -> net::awaitable<void> {
-                auto r = co_await c.call(http::verb::get, "/healthz", {}, {});
+                auto r = co_await c.call(http::verb::get, "/readyz", {}, {});
                 ok = r.status == 200;
             },
             net::detached);
@@ -593,6 +604,8 @@ class ServerProcess {
     fs::path work_;
     std::string db_, log_;
     pid_t pid_ = -1;
+    double ready_ms_ = 0;
+    std::string startup_note_;
 };
 
 class HelloSession : public std::enable_shared_from_this<HelloSession> {
@@ -1064,7 +1077,9 @@ ScenarioResult scenario_notes(const Options& o) {
             }
         }
     });
-    return summarize("notes", {{"GET /v1/notes/{id}"}}, r, false, server.rss());
+    auto s = summarize("notes", {{"GET /v1/notes/{id}"}}, r, false, server.rss());
+    s.notes.push_back(server.startup_note());
+    return s;
 }
 
 // A merchant with orders and the server that has them, handed from checkout to orders.
@@ -1237,6 +1252,7 @@ ScenarioResult scenario_checkout(const Options& o, OrdersSource* keep) {
     spec.server_cpu = [&] { return server->cpu(); };
     const auto r = run_load(o, ep, spec, checkout_body(o, setup));
     auto s = summarize("checkout", checkout_kinds(), r, true, server->rss());
+    s.notes.push_back(server->startup_note());
     std::uint64_t polls = r.latencies_ns[kPoll].size();
     std::uint64_t paid = r.latencies_ns[kPaid].size();
     s.notes.push_back(fmt::format(
@@ -1368,6 +1384,7 @@ ScenarioResult scenario_orders(const Options& o, OrdersSource* given) {
     auto s = summarize("orders", {{"GET /v1/orders page"}}, r, true, server.rss());
     s.notes.push_back(fmt::format("merchant {}; a flow is one walk of up to {} pages of 50",
                                   source.merchant, o.pages));
+    if (!server.startup_note().empty()) s.notes.push_back(server.startup_note());
     if (empty_first_pages > 0) {
         s.ok = false;
         s.notes.push_back("the merchant has no orders: the first page was empty");

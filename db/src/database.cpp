@@ -75,6 +75,9 @@ engine::Status open_session(soci::session& s, Dialect dialect, const std::string
         s << "PRAGMA journal_mode=WAL";
         s << (durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
         s << "PRAGMA foreign_keys=ON";
+        // Pages read through a shared memory map instead of a read() per page: in WAL mode a
+        // connection drops its page cache whenever another one has committed, which is often.
+        s << "PRAGMA mmap_size=1073741824";
         s << "PRAGMA busy_timeout=" + std::to_string(busy_timeout_ms);
     } else {
         s.open(soci::postgresql, conn);
