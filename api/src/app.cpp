@@ -76,10 +76,23 @@ App::App(db::Database& db, AppConfig config, Clock clock)
     db_.set_commit_hooks(publish_changes, [this] {
         if (auto* hub = hub_.load()) hub->wake();
     });
+    // A command may run on the group commit's writer thread: it makes and records its ids
+    // there as it would on its own.
+    db_.set_thread_context_hooks(
+        [] {
+            const auto c = current_id_context();
+            return db::Database::ThreadContext{c.recording, c.replay};
+        },
+        [](db::Database::ThreadContext c) {
+            const auto previous = swap_id_context(IdContext{
+                static_cast<std::vector<std::string>*>(c.a), static_cast<IdReplay*>(c.b)});
+            return db::Database::ThreadContext{previous.recording, previous.replay};
+        });
 }
 
 App::~App() {
     db_.set_commit_hooks(nullptr, nullptr);
+    db_.set_thread_context_hooks(nullptr, nullptr);
 }
 
 void App::count_checkout(const std::string& outcome) {

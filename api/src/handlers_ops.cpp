@@ -47,6 +47,19 @@ void add_ops_routes(Router& r) {
                 extra += fmt::format("redloop_orders{{status=\"{}\"}} {}\n", status, n);
             }
         }
+        const auto writes = ctx.app.db().write_stats();
+        extra += fmt::format(
+            "# HELP redloop_db_write_batches_total Group commits (one transaction, one fsync).\n"
+            "# TYPE redloop_db_write_batches_total counter\nredloop_db_write_batches_total {}\n"
+            "# HELP redloop_db_write_commands_total Write commands in those group commits.\n"
+            "# TYPE redloop_db_write_commands_total counter\n"
+            "redloop_db_write_commands_total {}\n"
+            "# HELP redloop_db_write_seconds_total Time the writer spent, by phase.\n"
+            "# TYPE redloop_db_write_seconds_total counter\n"
+            "redloop_db_write_seconds_total{{phase=\"run\"}} {:.6f}\n"
+            "redloop_db_write_seconds_total{{phase=\"commit\"}} {:.6f}\n",
+            writes.batches, writes.commands, static_cast<double>(writes.run_ns) / 1e9,
+            static_cast<double>(writes.commit_ns) / 1e9);
         if (auto* hub = ctx.app.stream_hub()) extra += hub->metrics_text();
         resp.body = ctx.app.metrics().render(extra);
         return resp;

@@ -58,6 +58,17 @@ IdReplay::~IdReplay() {
     t_replay = previous_;
 }
 
+IdContext current_id_context() {
+    return IdContext{t_recording, t_replay};
+}
+
+IdContext swap_id_context(IdContext c) {
+    IdContext previous{t_recording, t_replay};
+    t_recording = c.recording;
+    t_replay = c.replay;
+    return previous;
+}
+
 std::string random_hex(std::size_t n) {
     static constexpr std::string_view kHex = "0123456789abcdef";
     std::string bytes(n, '\0');

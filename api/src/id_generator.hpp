@@ -52,6 +52,16 @@ class IdReplay {
     IdReplay* previous_;
 };
 
+// The calling thread's recording and replay, so work done for it on another thread (the group
+// commit's writer runs other callers' commands) makes and records ids as the caller would.
+struct IdContext {
+    std::vector<std::string>* recording = nullptr;
+    IdReplay* replay = nullptr;
+};
+IdContext current_id_context();
+// Installs `c` on this thread and returns what was there.
+IdContext swap_id_context(IdContext c);
+
 // 16 hex characters, for request ids.
 std::string random_hex(std::size_t bytes);
 

@@ -60,12 +60,27 @@ class Database {
     // Runs `fn(Tx&) -> Result<T>` in a transaction that commits when it returns a value and
     // rolls back when it returns an error or throws; it returns only after the commit. Writes
     // are serialized per process on SQLite (one writer at a time, BEGIN IMMEDIATE) and
-    // committed in groups: concurrent writes share one transaction, each in its own savepoint.
+    // committed in groups: concurrent writes share one transaction, each in its own savepoint,
+    // run one after another by whichever caller is the writer at the time (fn may run on
+    // another thread than the caller's; see set_thread_context_hooks).
     // Reads run on other connections and see committed data only (WAL).
+    // Thread-local state a command relies on (which ids it records, say), carried from the
+    // caller's thread to the writer thread that runs it: `capture` runs on the caller's thread,
+    // `install` on the writer's around the command, returning what it replaced.
+    struct ThreadContext {
+        void* a = nullptr;
+        void* b = nullptr;
+    };
+    using CaptureContext = ThreadContext (*)();
+    using InstallContext = ThreadContext (*)(ThreadContext);
+    void set_thread_context_hooks(CaptureContext capture, InstallContext install);
+
     // Group commit on SQLite files: how many batches committed and commands they held.
     struct WriteStats {
         std::uint64_t batches = 0;
         std::uint64_t commands = 0;
+        std::uint64_t run_ns = 0;     // running the commands (BEGIN to the last RELEASE)
+        std::uint64_t commit_ns = 0;  // in COMMIT and in the fsync of the WAL after it
     };
     WriteStats write_stats() const;
 
@@ -83,6 +98,10 @@ class Database {
     explicit Database(std::unique_ptr<Impl> impl);
     engine::Status run(bool write, const std::function<engine::Status(Tx&)>& fn);
     engine::Status run_grouped(const std::function<engine::Status(Tx&)>& fn);
+    struct Job;
+    bool run_batch(const std::vector<Job*>& batch);
+    static bool changed_or_written(const std::vector<Job*>& batch);
+    engine::Status sync_wal();
 
     template <typename F>
     auto run_typed(bool write, F&& fn) {
