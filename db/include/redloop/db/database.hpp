@@ -75,6 +75,11 @@ class Database {
     using InstallContext = ThreadContext (*)(ThreadContext);
     void set_thread_context_hooks(CaptureContext capture, InstallContext install);
 
+    // Bulk mode, for one caller applying many commands in a row (a journal replay into a scratch
+    // database): commands commit in groups of a thousand, reads see the uncommitted ones.
+    // Turning it off commits what is pending. Nothing is durable before that.
+    engine::Status set_bulk(bool on);
+
     // Group commit on SQLite files: how many batches committed and commands they held.
     struct WriteStats {
         std::uint64_t batches = 0;
