@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -174,9 +175,9 @@ TEST_CASE("a refused connection is retried, and the target may change") {
     CHECK(body_of(engine.requests()[0].first) == "{\"n\":2}");
 }
 
-TEST_CASE("events sent together go out in the order they were sent") {
+TEST_CASE("with one sender thread, events sent together go out in the order they were sent") {
     FakeEngine engine(0);
-    WebhookSender sender(kSecret, "/hook");
+    WebhookSender sender(kSecret, "/hook", 20, 1);
     for (int i = 0; i < 5; ++i) sender.send("{\"n\":" + std::to_string(i) + "}", 50ms);
     sender.set_target("127.0.0.1", engine.port());
     REQUIRE(sender.drain(3s));
@@ -186,4 +187,18 @@ TEST_CASE("events sent together go out in the order they were sent") {
         CHECK(body_of(got[i].first) == "{\"n\":" + std::to_string(i) + "}");
     }
     CHECK(sender.delivered() == 5);
+}
+
+TEST_CASE("with several sender threads, every event goes out exactly once, in any order") {
+    FakeEngine engine(0);
+    WebhookSender sender(kSecret, "/hook", 20, 8);
+    for (int i = 0; i < 40; ++i) sender.send("{\"n\":" + std::to_string(i) + "}");
+    sender.set_target("127.0.0.1", engine.port());
+    REQUIRE(sender.drain(5s));
+    const auto got = engine.requests();
+    REQUIRE(got.size() == 40);
+    std::set<std::string> bodies;
+    for (const auto& r : got) bodies.insert(body_of(r.first));
+    CHECK(bodies.size() == 40);
+    CHECK(sender.delivered() == 40);
 }
