@@ -159,6 +159,7 @@ const std::string& Database::description() const {
 }
 
 engine::Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& options) {
+    configure_sqlite_once();
     auto impl = std::make_unique<Impl>();
     std::string conn;
     const std::string& url = options.url;

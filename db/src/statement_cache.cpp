@@ -2,10 +2,20 @@
 
 #include <sqlite3.h>
 
+#include <mutex>
 #include <stdexcept>
 #include <utility>
 
 namespace redloop::db {
+
+void configure_sqlite_once() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        // SQLITE_MISUSE when SQLite was already initialized (by another user in the process):
+        // it then stays serialized, which is only slower.
+        sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    });
+}
 
 StatementCache::Lease::Lease(Lease&& o) noexcept
     : stmt_(std::exchange(o.stmt_, nullptr)), entry_(std::exchange(o.entry_, nullptr)) {}

@@ -11,6 +11,11 @@ struct sqlite3_stmt;
 
 namespace redloop::db {
 
+// Puts SQLite in multi-thread mode (no mutex on every call) before the first connection opens:
+// a connection, and its statements, is only ever used by one thread at a time here (the pool's
+// lease, the group commit's single writer). Later calls do nothing.
+void configure_sqlite_once();
+
 class StatementCache {
     struct Entry {
         sqlite3_stmt* stmt = nullptr;
