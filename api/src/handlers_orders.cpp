@@ -49,6 +49,7 @@ Result<Response> list(Context& ctx) {
     return ctx.app.db().read([&](db::Tx& tx) -> Result<Response> {
         auto orders = db::list_orders(tx, filter, page->before, page->limit);
         boost::json::array data;
+        data.reserve(orders.items.size());
         for (const auto& o : orders.items) data.push_back(encode_order(o));
         std::optional<std::string> cursor;
         if (orders.next_before) cursor = encode_cursor(*orders.next_before);

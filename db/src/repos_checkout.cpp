@@ -1,6 +1,9 @@
 #include <soci/soci.h>
 
+#include <algorithm>
+#include <cassert>
 #include <limits>
+#include <string_view>
 
 #include "redloop/db/repos.hpp"
 #include "soci_util.hpp"
@@ -192,67 +195,93 @@ constexpr const char* kOrderSelect =
     "ship_city, ship_postal_code, ship_country, carrier, tracking_number, created_at, updated_at, "
     "seq, restocked FROM orders ";
 
-Order complete(Tx& tx, const OrderRow& r) {
+// The order's own columns; its lines and history are added by the caller. Strings are moved
+// out of the row (the next fetch assigns them again).
+Order order_from(OrderRow& r) {
+    const Currency currency = money_from(0, r.currency).currency;
     Order o;
-    o.id = OrderId::trusted(r.id);
-    o.checkout_id = CheckoutId::trusted(r.checkout);
-    o.user_id = UserId::trusted(r.user);
-    o.merchant_id = MerchantId::trusted(r.merchant);
+    o.id = OrderId::trusted(std::move(r.id));
+    o.checkout_id = CheckoutId::trusted(std::move(r.checkout));
+    o.user_id = UserId::trusted(std::move(r.user));
+    o.merchant_id = MerchantId::trusted(std::move(r.merchant));
     o.status = parse_order_status(r.status).value_or(OrderStatus::cancelled);
-    o.subtotal = money_from(r.subtotal, r.currency);
-    o.shipping_fee = money_from(r.fee, r.currency);
-    o.total = money_from(r.total, r.currency);
-    o.refunded = money_from(r.refunded, r.currency);
+    o.subtotal = Money{r.subtotal, currency};
+    o.shipping_fee = Money{r.fee, currency};
+    o.total = Money{r.total, currency};
+    o.refunded = Money{r.refunded, currency};
     if (r.name_i == soci::i_ok) {
-        o.address = ShippingAddress{r.name,
-                                    r.phone_i == soci::i_ok ? r.phone : "",
-                                    r.line1_i == soci::i_ok ? r.line1 : "",
-                                    r.city_i == soci::i_ok ? r.city : "",
-                                    r.postal_i == soci::i_ok ? r.postal : "",
-                                    r.country_i == soci::i_ok ? r.country : ""};
+        o.address =
+            ShippingAddress{std::move(r.name),
+                            r.phone_i == soci::i_ok ? std::move(r.phone) : std::string(),
+                            r.line1_i == soci::i_ok ? std::move(r.line1) : std::string(),
+                            r.city_i == soci::i_ok ? std::move(r.city) : std::string(),
+                            r.postal_i == soci::i_ok ? std::move(r.postal) : std::string(),
+                            r.country_i == soci::i_ok ? std::move(r.country) : std::string()};
     }
     if (r.carrier_i == soci::i_ok) {
-        o.shipment = Shipment{r.carrier, r.tracking_i == soci::i_ok ? r.tracking : ""};
+        o.shipment = Shipment{std::move(r.carrier),
+                              r.tracking_i == soci::i_ok ? std::move(r.tracking) : std::string()};
     }
     o.restocked = r.restocked != 0;
     o.created_at = Timestamp{r.created};
     o.updated_at = Timestamp{r.updated};
+    return o;
+}
+
+// One row of order_lines or order_history, as the single load (find_order) and the page load
+// (list_orders) both read it: the same columns in the same order, so the two cannot drift.
+constexpr const char* kLineColumns =
+    "l.sku_id, l.title, l.quantity, l.unit_price_minor, l.line_total_minor, l.note_id ";
+constexpr const char* kHistoryColumns = "h.status, h.at ";
+
+struct LineRow {
+    std::string sku, title, note;
+    long long quantity = 0, unit = 0, line_total = 0;
+    soci::indicator note_i = soci::i_null;
+
+    void bind(Query& q) {
+        q.into(sku).into(title).into(quantity).into(unit).into(line_total).into(note, note_i);
+    }
+    OrderLine take(const Currency& currency) {
+        OrderLine l{
+            SkuId::trusted(std::move(sku)), std::move(title), quantity, Money{unit, currency},
+            Money{line_total, currency},    std::nullopt};
+        if (note_i == soci::i_ok) l.note_id = NoteId::trusted(std::move(note));
+        return l;
+    }
+};
+
+struct HistoryRow {
+    std::string status;
+    long long at = 0;
+
+    void bind(Query& q) { q.into(status).into(at); }
+    HistoryEntry take() const {
+        return HistoryEntry{parse_order_status(status).value_or(OrderStatus::cancelled),
+                            Timestamp{at}};
+    }
+};
+
+// Lines (by position) and history (oldest first) of one order.
+Order complete(Tx& tx, OrderRow& r) {
+    Order o = order_from(r);
     {
-        std::string sku, title, note;
-        long long quantity = 0, unit = 0, line_total = 0;
-        soci::indicator note_i = soci::i_null;
-        Query q(tx,
-                "SELECT sku_id, title, quantity, unit_price_minor, line_total_minor, note_id "
-                "FROM order_lines WHERE order_id = :o ORDER BY position");
-        q.into(sku)
-            .into(title)
-            .into(quantity)
-            .into(unit)
-            .into(line_total)
-            .into(note, note_i)
-            .use(r.id);
+        LineRow line;
+        Query q(tx, std::string("SELECT ") + kLineColumns +
+                        "FROM order_lines l WHERE l.order_id = :o ORDER BY l.position");
+        line.bind(q);
+        q.use(o.id.str());
         q.execute();
-        while (q.fetch()) {
-            OrderLine l{SkuId::trusted(sku),
-                        title,
-                        quantity,
-                        money_from(unit, r.currency),
-                        money_from(line_total, r.currency),
-                        std::nullopt};
-            if (note_i == soci::i_ok) l.note_id = NoteId::trusted(note);
-            o.lines.push_back(std::move(l));
-        }
+        while (q.fetch()) o.lines.push_back(line.take(o.total.currency));
     }
     {
-        std::string status;
-        long long at = 0;
-        Query q(tx, "SELECT status, at FROM order_history WHERE order_id = :o ORDER BY seq");
-        q.into(status).into(at).use(r.id);
+        HistoryRow h;
+        Query q(tx, std::string("SELECT ") + kHistoryColumns +
+                        "FROM order_history h WHERE h.order_id = :o ORDER BY h.seq");
+        h.bind(q);
+        q.use(o.id.str());
         q.execute();
-        while (q.fetch()) {
-            o.history.push_back(HistoryEntry{
-                parse_order_status(status).value_or(OrderStatus::cancelled), Timestamp{at}});
-        }
+        while (q.fetch()) o.history.push_back(h.take());
     }
     return o;
 }
@@ -344,7 +373,7 @@ std::vector<Order> orders_of_checkout(Tx& tx, const CheckoutId& id) {
         while (q.fetch()) rows.push_back(row);
     }
     std::vector<Order> out;
-    for (const auto& r : rows) out.push_back(complete(tx, r));
+    for (auto& r : rows) out.push_back(complete(tx, r));
     return out;
 }
 
@@ -370,8 +399,68 @@ std::vector<std::pair<std::string, std::int64_t>> order_counts_by_status(Tx& tx)
     return out;
 }
 
+namespace {
+
+// The children (lines, history) of a page of orders are read by order id in chunks of this many
+// ids: one fixed SQL text (a short chunk repeats its last id), so the statement is prepared once
+// per connection, and a page of the default and the usual sizes takes one query per child table.
+constexpr std::size_t kIdsPerQuery = 50;
+
+// ":o0, :o1, ..., :o49"
+const std::string& id_placeholders() {
+    static const std::string s = [] {
+        std::string out;
+        for (std::size_t i = 0; i < kIdsPerQuery; ++i) {
+            if (i) out += ", ";
+            out += ":o" + std::to_string(i);
+        }
+        return out;
+    }();
+    return s;
+}
+
+// Adds each row that `sql` returns (the order id, then Row's columns; `IN (<id_placeholders>)`
+// picks the orders and its ORDER BY keeps one order's rows together and in their order) to its
+// order among `orders`. The rows of an order arrive in the same order as in the single load.
+template <typename Row, typename Add>
+void attach_children(Tx& tx, const std::string& sql, std::vector<Order>& orders, Add add) {
+    // Order ids sorted, to find a row's order (the SQL sorts by the database's collation,
+    // which need not be byte order, so rows are looked up rather than merged).
+    std::vector<std::pair<std::string_view, std::size_t>> index;
+    index.reserve(orders.size());
+    for (std::size_t i = 0; i < orders.size(); ++i) index.emplace_back(orders[i].id.str(), i);
+    std::sort(index.begin(), index.end());
+    for (std::size_t begin = 0; begin < orders.size(); begin += kIdsPerQuery) {
+        const std::size_t end = std::min(orders.size(), begin + kIdsPerQuery);
+        std::string order_id;
+        Row row;
+        Query q(tx, sql);
+        q.into(order_id);
+        row.bind(q);
+        for (std::size_t i = 0; i < kIdsPerQuery; ++i) {
+            q.use(orders[std::min(begin + i, end - 1)].id.str());
+        }
+        q.execute();
+        while (q.fetch()) {
+            auto it = std::lower_bound(
+                index.begin(), index.end(), std::string_view(order_id),
+                [](const auto& entry, std::string_view id) { return entry.first < id; });
+            assert(it != index.end() && it->first == order_id && "a row of another order");
+            if (it == index.end() || it->first != order_id) continue;
+            add(orders[it->second], row);
+        }
+    }
+}
+
+}  // namespace
+
+// The page, then the lines of all its orders in one query and their history in another (not
+// one query per order). The children are read by order id rather than by repeating the page's
+// predicate: an order's status can change between two statements under PostgreSQL's READ
+// COMMITTED, its id cannot.
 Page<Order> list_orders(Tx& tx, const OrderFilter& f, std::optional<std::int64_t> before_seq,
                         int limit) {
+    assert(limit > 0);
     std::string sql = std::string(kOrderSelect) + "WHERE seq < :b";
     const long long before = before_seq ? *before_seq : std::numeric_limits<long long>::max();
     const std::string user = f.user ? f.user->str() : "";
@@ -382,9 +471,10 @@ Page<Order> list_orders(Tx& tx, const OrderFilter& f, std::optional<std::int64_t
     if (f.status) sql += " AND status = :s";
     sql += " ORDER BY seq DESC LIMIT :l";
     const int fetch_n = limit + 1;
-    std::vector<OrderRow> rows;
+    Page<Order> page;
     {
         OrderRow row;
+        long long last_seq = 0;
         Query q(tx, sql);
         row.bind(q);
         q.use(before);
@@ -393,14 +483,27 @@ Page<Order> list_orders(Tx& tx, const OrderFilter& f, std::optional<std::int64_t
         if (f.status) q.use(status);
         q.use(fetch_n);
         q.execute();
-        while (q.fetch()) rows.push_back(row);
+        while (q.fetch()) {
+            if (static_cast<int>(page.items.size()) == limit) {
+                page.next_before = last_seq;
+                break;
+            }
+            last_seq = row.seq;
+            page.items.push_back(order_from(row));
+        }
     }
-    Page<Order> page;
-    if (static_cast<int>(rows.size()) > limit) {
-        rows.resize(static_cast<std::size_t>(limit));
-        page.next_before = rows.back().seq;
-    }
-    for (const auto& r : rows) page.items.push_back(complete(tx, r));
+    if (page.items.empty()) return page;
+    static const std::string lines_sql = std::string("SELECT l.order_id, ") + kLineColumns +
+                                         "FROM order_lines l WHERE l.order_id IN (" +
+                                         id_placeholders() + ") ORDER BY l.order_id, l.position";
+    static const std::string history_sql = std::string("SELECT h.order_id, ") + kHistoryColumns +
+                                           "FROM order_history h WHERE h.order_id IN (" +
+                                           id_placeholders() + ") ORDER BY h.order_id, h.seq";
+    attach_children<LineRow>(tx, lines_sql, page.items, [](Order& o, LineRow& line) {
+        o.lines.push_back(line.take(o.total.currency));
+    });
+    attach_children<HistoryRow>(tx, history_sql, page.items,
+                                [](Order& o, HistoryRow& h) { o.history.push_back(h.take()); });
     return page;
 }
 
