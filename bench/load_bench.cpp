@@ -534,10 +534,11 @@ class ServerProcess {
                 return false;
             }
             if (healthy()) {
-                ready_ms_ = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+                const double ready_ms =
+                    std::chrono::duration<double, std::milli>(Clock::now() - started).count();
                 startup_note_ = fmt::format(
                     "server start to ready (/readyz 200): {:.0f} ms, RSS then {:.1f} MB ({})",
-                    ready_ms_, static_cast<double>(rss()) / 1024.0,
+                    ready_ms, static_cast<double>(rss()) / 1024.0,
                     scratch_ ? "scratch database" : "database " + db_);
                 std::cerr << startup_note_ << "\n";
                 return true;
@@ -604,7 +605,6 @@ class ServerProcess {
     fs::path work_;
     std::string db_, log_;
     pid_t pid_ = -1;
-    double ready_ms_ = 0;
     std::string startup_note_;
 };
 

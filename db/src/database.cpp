@@ -59,8 +59,8 @@ struct Database::Impl {
     std::mutex wal_mutex;
     // Bulk mode (a replay): one caller, commits every kBulkCommands commands; reads go to the
     // writer connection so they see what is not committed yet.
-    bool bulk = false;
-    std::size_t bulk_pending = 0;
+    std::atomic<bool> bulk{false};
+    std::size_t bulk_pending = 0;  // by the writer
     Database::CaptureContext capture = nullptr;
     Database::InstallContext install = nullptr;
     std::size_t max_batch = 256;
@@ -326,7 +326,10 @@ engine::Status Database::run_grouped(const std::function<engine::Status(Tx&)>& f
         d.queue.front()->cv.notify_one();
     }
     lock.unlock();
-    if (d.sync_wal && changed_or_written(batch)) {
+    // Only a command that succeeded may have written something to sync.
+    const bool wrote = std::any_of(batch.begin(), batch.end(),
+                                   [](const Job* j) { return static_cast<bool>(j->status); });
+    if (d.sync_wal && wrote) {
         if (auto s = sync_wal(); !s) {
             // Committed but perhaps not on disk: nobody is told it worked.
             for (auto* j : batch) {
@@ -348,13 +351,6 @@ engine::Status Database::run_grouped(const std::function<engine::Status(Tx&)>& f
         }
     }
     return job.status;
-}
-
-bool Database::changed_or_written(const std::vector<Job*>& batch) {
-    for (auto* j : batch) {
-        if (j->status) return true;  // a command that succeeded may have written
-    }
-    return false;
 }
 
 engine::Status Database::sync_wal() {

@@ -105,7 +105,6 @@ class Database {
     engine::Status run_grouped(const std::function<engine::Status(Tx&)>& fn);
     struct Job;
     bool run_batch(const std::vector<Job*>& batch);
-    static bool changed_or_written(const std::vector<Job*>& batch);
     engine::Status sync_wal();
 
     template <typename F>
