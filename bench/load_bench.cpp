@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "auth.hpp"
+#include "proc_stats.hpp"
 
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -89,35 +90,9 @@ struct Options {
 
 // ---------------------------------------------------------------- /proc
 
-void raise_fd_limit() {
-    rlimit r{};
-    if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
-        r.rlim_cur = r.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &r);
-    }
-}
-
-long rss_kb(const std::string& status_path) {
-    std::ifstream in(status_path);
-    for (std::string line; std::getline(in, line);) {
-        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-    }
-    return -1;
-}
-
-// utime + stime of a process or thread (/proc/.../stat fields 14 and 15), in seconds.
-double cpu_seconds(const std::string& stat_path) {
-    std::ifstream in(stat_path);
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto close = text.rfind(')');
-    if (close == std::string::npos) return 0;
-    std::istringstream f(text.substr(close + 2));
-    std::string skip;
-    for (int i = 0; i < 11; ++i) f >> skip;  // fields 3..13
-    long utime = 0, stime = 0;
-    f >> utime >> stime;
-    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
+using bench::cpu_seconds;
+using bench::raise_fd_limit;
+using bench::rss_kb;
 
 pid_t this_thread_id() {
     return static_cast<pid_t>(syscall(SYS_gettid));

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "auth.hpp"
+#include "proc_stats.hpp"
 
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -43,33 +44,9 @@ namespace {
 constexpr const char* kJwtSecret = "ws-bench-jwt-secret-0123456789abcdefghij";
 constexpr const char* kWebhookSecret = "ws-bench-webhook-secret-0123456789abcdef";
 
-void raise_fd_limit() {
-    rlimit r{};
-    if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
-        r.rlim_cur = r.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &r);
-    }
-}
-
-long rss_kb(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-    for (std::string line; std::getline(in, line);) {
-        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-    }
-    return -1;
-}
-
-double cpu_seconds(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto fields = text.substr(text.rfind(')') + 2);
-    std::istringstream f(fields);
-    std::string skip;
-    for (int i = 0; i < 11; ++i) f >> skip;  // fields 3..13
-    long utime = 0, stime = 0;
-    f >> utime >> stime;
-    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
+using bench::cpu_seconds;
+using bench::raise_fd_limit;
+using bench::rss_kb;
 
 std::string token(api::Role role, const std::string& sub) {
     auto t =
