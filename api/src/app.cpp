@@ -8,6 +8,8 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <functional>
+#include <thread>
 
 #include "handler_util.hpp"
 #include "id_generator.hpp"
@@ -28,17 +30,50 @@ engine::Timestamp system_now() {
 }
 
 void ViewCounter::add(const engine::NoteId& id, std::int64_t n) {
-    std::lock_guard lock(mutex_);
-    pending_[id] += n;
+    auto& sh = shards_[std::hash<std::thread::id>{}(std::this_thread::get_id()) % shards_.size()];
+    std::lock_guard lock(sh.mutex);
+    sh.pending[id] += n;
 }
 
 std::vector<std::pair<engine::NoteId, std::int64_t>> ViewCounter::take() {
     std::map<engine::NoteId, std::int64_t> taken;
-    {
-        std::lock_guard lock(mutex_);
-        taken.swap(pending_);
+    for (auto& sh : shards_) {
+        std::map<engine::NoteId, std::int64_t> part;
+        {
+            std::lock_guard lock(sh.mutex);
+            part.swap(sh.pending);
+        }
+        for (auto& [id, n] : part) taken[id] += n;
     }
     return {taken.begin(), taken.end()};
+}
+
+std::optional<std::string> NoteCache::get(const std::string& id, std::uint64_t version) {
+    {
+        std::shared_lock lock(mutex_);
+        auto it = entries_.find(id);
+        if (it != entries_.end() && it->second.version == version) {
+            hits_.fetch_add(1, std::memory_order_relaxed);
+            return it->second.body;
+        }
+    }
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return std::nullopt;
+}
+
+void NoteCache::put(const std::string& id, std::uint64_t version, std::string body) {
+    std::unique_lock lock(mutex_);
+    auto it = entries_.find(id);
+    if (it != entries_.end()) {
+        // Two readers of one note may race; the copy of the later version wins.
+        if (it->second.version <= version) it->second = Entry{version, std::move(body)};
+        return;
+    }
+    if (entries_.size() >= capacity_) {
+        std::erase_if(entries_, [&](const auto& e) { return e.second.version < version; });
+        if (entries_.size() >= capacity_) entries_.clear();
+    }
+    entries_.emplace(id, Entry{version, std::move(body)});
 }
 
 engine::Result<Principal> Context::require(std::initializer_list<Role> roles) const {

@@ -3,6 +3,7 @@
 // background upkeep, independent of the socket code in http_server.cpp.
 #include <boost/json/value.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 
@@ -13,7 +14,9 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "auth.hpp"
@@ -45,8 +48,35 @@ class ViewCounter {
     std::vector<std::pair<engine::NoteId, std::int64_t>> take();
 
   private:
-    std::mutex mutex_;
-    std::map<engine::NoteId, std::int64_t> pending_;
+    // Sharded by the counting thread, as Metrics is: no lock shared by the I/O threads.
+    struct Shard {
+        std::mutex mutex;
+        std::map<engine::NoteId, std::int64_t> pending;
+    };
+    std::array<Shard, 8> shards_;
+};
+
+// Rendered notes (the JSON of GET /v1/notes/{id}), each kept with the catalog version it was
+// read at and served only while that version is current (db::Database::catalog_version), so a
+// hit is exactly what a read of the database would return. Bounded: when full, stale entries go
+// first, then all.
+class NoteCache {
+  public:
+    explicit NoteCache(std::size_t capacity = 20000) : capacity_(capacity) {}
+    std::optional<std::string> get(const std::string& id, std::uint64_t version);
+    void put(const std::string& id, std::uint64_t version, std::string body);
+    std::uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
+    std::uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
+
+  private:
+    struct Entry {
+        std::uint64_t version = 0;
+        std::string body;
+    };
+    std::size_t capacity_;
+    std::shared_mutex mutex_;
+    std::unordered_map<std::string, Entry> entries_;
+    std::atomic<std::uint64_t> hits_{0}, misses_{0};
 };
 
 class App;
@@ -106,6 +136,7 @@ class App {
     void set_static_site(StaticSite site) { static_ = std::move(site); }
     Metrics& metrics() { return metrics_; }
     ViewCounter& views() { return views_; }
+    NoteCache& note_cache() { return note_cache_; }
 
     // Runs fn in a write transaction. For a POST with an Idempotency-Key, the first response
     // is stored with the key (per caller) and returned again for the same body; another body
@@ -136,6 +167,7 @@ class App {
     Router router_;
     Metrics metrics_;
     ViewCounter views_;
+    NoteCache note_cache_;
     TokenCache tokens_;
     std::mutex known_mutex_;
     std::set<std::string> known_actors_;

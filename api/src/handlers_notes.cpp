@@ -34,11 +34,23 @@ Result<Response> create_note(Context& ctx) {
 Result<Response> get_note(Context& ctx) {
     auto id = path_id<NoteId>(ctx, 0);
     if (!id) return fail(id.error());
-    auto resp = ctx.app.db().read([&](db::Tx& tx) -> Result<Response> {
-        auto note = db::find_note(tx, *id);
-        if (!note) return fail(ErrorCode::not_found, fmt::format("no note {}", id->str()));
-        return json_response(200, encode_note(*note, db::tagged_listings(tx, *note)));
-    });
+    auto& db = ctx.app.db();
+    // A rendered copy read at the current catalog version is what the database would give.
+    const bool cached = db.catalog_tracked();
+    const auto version = cached ? db.catalog_version() : 0;  // before the rows are read
+    Result<Response> resp = fail(ErrorCode::internal, "unset");
+    if (auto body = cached ? ctx.app.note_cache().get(id->str(), version) : std::nullopt) {
+        Response r;
+        r.body = std::move(*body);
+        resp = std::move(r);
+    } else {
+        resp = db.read([&](db::Tx& tx) -> Result<Response> {
+            auto note = db::find_note(tx, *id);
+            if (!note) return fail(ErrorCode::not_found, fmt::format("no note {}", id->str()));
+            return json_response(200, encode_note(*note, db::tagged_listings(tx, *note)));
+        });
+        if (resp && cached) ctx.app.note_cache().put(id->str(), version, resp->body);
+    }
     if (resp && ctx.req.method == "GET") ctx.app.views().add(*id);  // HEAD is not a view
     return resp;
 }

@@ -60,6 +60,13 @@ void add_ops_routes(Router& r) {
             "redloop_db_write_seconds_total{{phase=\"commit\"}} {:.6f}\n",
             writes.batches, writes.commands, static_cast<double>(writes.run_ns) / 1e9,
             static_cast<double>(writes.commit_ns) / 1e9);
+        extra += fmt::format(
+            "# HELP redloop_note_cache_total Note reads served from the rendered-note cache (hit) "
+            "or the database (miss).\n"
+            "# TYPE redloop_note_cache_total counter\n"
+            "redloop_note_cache_total{{result=\"hit\"}} {}\n"
+            "redloop_note_cache_total{{result=\"miss\"}} {}\n",
+            ctx.app.note_cache().hits(), ctx.app.note_cache().misses());
         if (auto* hub = ctx.app.stream_hub()) extra += hub->metrics_text();
         resp.body = ctx.app.metrics().render(extra);
         return resp;

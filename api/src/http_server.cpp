@@ -46,7 +46,7 @@ class Session : public std::enable_shared_from_this<Session> {
     void handle();
     void upgrade(const Request& req);
     void reject(engine::ErrorCode code, std::string detail);
-    void send(const Response& r, bool keep_alive, bool head = false);
+    void send(Response r, bool keep_alive, bool head = false);
     void on_write(beast::error_code ec, bool keep_alive);
     void drain_and_close();
     void drain();
@@ -306,7 +306,7 @@ void Session::handle() {
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
     const auto incoming_id = msg["X-Request-Id"];
-    req.request_id = valid_request_id(incoming_id) ? std::string(incoming_id) : random_hex(8);
+    req.request_id = valid_request_id(incoming_id) ? std::string(incoming_id) : request_id();
     const bool keep_alive = msg.keep_alive() && !server_.stopping();
 
     auto url = boost::urls::parse_origin_form(msg.target());
@@ -315,7 +315,7 @@ void Session::handle() {
                                                     "the request target is not a valid path"},
                                       req.request_id);
         r.headers.emplace_back("X-Request-Id", req.request_id);
-        return send(r, false, msg.method() == http::verb::head);
+        return send(std::move(r), false, msg.method() == http::verb::head);
     }
     req.path = std::string(url->path());
     for (auto seg : url->segments()) req.segments.push_back(std::string(seg));
@@ -340,15 +340,16 @@ void Session::handle() {
     if (head || msg.method() == http::verb::get) {
         Response r = server_.app().handle(req);
         r.headers.emplace_back("X-Request-Id", req.request_id);
-        return send(r, keep_alive, head);
+        return send(std::move(r), keep_alive, head);
     }
     // The work guard keeps the I/O threads running until the answer is back on the strand.
     net::post(server_.workers(), [self = shared_from_this(), req = std::move(req), keep_alive,
                                   guard = net::make_work_guard(stream_.get_executor())] {
         Response r = self->server_.app().handle(req);
         r.headers.emplace_back("X-Request-Id", req.request_id);
-        net::post(self->stream_.get_executor(),
-                  [self, r = std::move(r), keep_alive] { self->send(r, keep_alive); });
+        net::post(self->stream_.get_executor(), [self, r = std::move(r), keep_alive]() mutable {
+            self->send(std::move(r), keep_alive);
+        });
     });
 }
 
@@ -363,7 +364,7 @@ void Session::upgrade(const Request& req) {
         if (r.status == 503) r.headers.emplace_back("Retry-After", "5");
         r.headers.emplace_back("X-Request-Id", req.request_id);
         app.metrics().record_request("/v1/stream", "GET", r.status, 0);
-        send(r, false);
+        send(std::move(r), false);
     };
     if (!hub || server_.stopping())
         return refuse(engine::ErrorCode::internal, "the live stream is not running", 503);
@@ -391,14 +392,14 @@ void Session::upgrade(const Request& req) {
 }
 
 void Session::reject(engine::ErrorCode code, std::string detail) {
-    const std::string id = random_hex(8);
+    const std::string id = request_id();
     spdlog::info("{} rejected before routing: {}", id, detail);
     Response r = problem_response(engine::Error{code, std::move(detail)}, id);
     r.headers.emplace_back("X-Request-Id", id);
-    send(r, false);
+    send(std::move(r), false);
 }
 
-void Session::send(const Response& r, bool keep_alive, bool head) {
+void Session::send(Response r, bool keep_alive, bool head) {
     res_ = {};
     res_.version(11);
     res_.result(static_cast<unsigned>(r.status));
@@ -407,7 +408,7 @@ void Session::send(const Response& r, bool keep_alive, bool head) {
     res_.set(http::field::cache_control, "no-store");
     res_.set("X-Content-Type-Options", "nosniff");
     for (const auto& [k, v] : r.headers) res_.set(k, v);
-    res_.body() = r.body;
+    res_.body() = std::move(r.body);
     res_.keep_alive(keep_alive);
     res_.prepare_payload();
     if (head)

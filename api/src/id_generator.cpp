@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <cstdint>
 #include <stdexcept>
 
 namespace redloop::api {
@@ -67,6 +68,23 @@ IdContext swap_id_context(IdContext c) {
     t_recording = c.recording;
     t_replay = c.replay;
     return previous;
+}
+
+std::string request_id() {
+    // splitmix64 over a per-thread random start.
+    thread_local std::uint64_t state = [] {
+        std::uint64_t seed = 0;
+        fill_random(reinterpret_cast<unsigned char*>(&seed), sizeof seed);
+        return seed;
+    }();
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    static constexpr std::string_view kHex = "0123456789abcdef";
+    std::string out(16, '0');
+    for (std::size_t i = 0; i < 16; ++i) out[i] = kHex[(z >> (60 - 4 * i)) & 15];
+    return out;
 }
 
 std::string random_hex(std::size_t n) {

@@ -62,7 +62,10 @@ IdContext current_id_context();
 // Installs `c` on this thread and returns what was there.
 IdContext swap_id_context(IdContext c);
 
-// 16 hex characters, for request ids.
+// 2 * bytes hex characters from the system's secure generator (secrets, file names).
 std::string random_hex(std::size_t bytes);
+// 16 hex characters for a request id: unique in practice and cheap (a per-thread generator
+// seeded from the secure one), not secret.
+std::string request_id();
 
 }  // namespace redloop::api

@@ -2,13 +2,26 @@
 
 #include <fmt/format.h>
 
+#include <functional>
+#include <string_view>
+#include <thread>
+
 namespace redloop::api {
 
 void Metrics::record_request(const std::string& route, const std::string& method, int status,
                              double seconds) {
-    std::lock_guard lock(mutex_);
-    ++requests_[{route, method, status}];
-    auto& h = latency_[route];
+    const auto shard = std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards;
+    auto& sh = shards_[shard];
+    std::lock_guard lock(sh.mutex);
+    const std::tuple<std::string_view, std::string_view, int> key{route, method, status};
+    if (auto it = sh.requests.find(key); it != sh.requests.end()) {
+        ++it->second;
+    } else {
+        sh.requests.emplace(std::tuple<std::string, std::string, int>{route, method, status}, 1);
+    }
+    auto hit = sh.latency.find(std::string_view(route));
+    if (hit == sh.latency.end()) hit = sh.latency.emplace(route, Histogram{}).first;
+    auto& h = hit->second;
     for (std::size_t i = 0; i < kBuckets.size(); ++i) {
         if (seconds <= kBuckets[i]) ++h.counts[i];
     }
@@ -20,8 +33,19 @@ std::string Metrics::render(const std::string& extra_gauges) const {
     std::string out;
     out += "# HELP redloop_http_requests_total HTTP requests by route, method and status.\n";
     out += "# TYPE redloop_http_requests_total counter\n";
-    std::lock_guard lock(mutex_);
-    for (const auto& [key, n] : requests_) {
+    std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests;
+    std::map<std::string, Histogram> latency;
+    for (auto& sh : shards_) {
+        std::lock_guard lock(sh.mutex);
+        for (const auto& [key, n] : sh.requests) requests[key] += n;
+        for (const auto& [route, h] : sh.latency) {
+            auto& sum = latency[route];
+            for (std::size_t i = 0; i < kBuckets.size(); ++i) sum.counts[i] += h.counts[i];
+            sum.count += h.count;
+            sum.sum += h.sum;
+        }
+    }
+    for (const auto& [key, n] : requests) {
         const auto& [route, method, status] = key;
         out += fmt::format(
             "redloop_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}\"}} {}\n", route,
@@ -30,7 +54,7 @@ std::string Metrics::render(const std::string& extra_gauges) const {
     out +=
         "# HELP redloop_http_request_duration_seconds Time from request read to response ready.\n";
     out += "# TYPE redloop_http_request_duration_seconds histogram\n";
-    for (const auto& [route, h] : latency_) {
+    for (const auto& [route, h] : latency) {
         for (std::size_t i = 0; i < kBuckets.size(); ++i) {
             out += fmt::format(
                 "redloop_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",

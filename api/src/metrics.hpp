@@ -27,9 +27,15 @@ class Metrics {
         std::uint64_t count = 0;
         double sum = 0;
     };
-    mutable std::mutex mutex_;
-    std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
-    std::map<std::string, Histogram> latency_;
+    // Counted in shards, one picked by the recording thread, so the I/O threads don't contend
+    // for one lock on every request; a scrape adds them up.
+    struct Shard {
+        std::mutex mutex;
+        std::map<std::tuple<std::string, std::string, int>, std::uint64_t, std::less<>> requests;
+        std::map<std::string, Histogram, std::less<>> latency;
+    };
+    static constexpr std::size_t kShards = 16;
+    mutable std::array<Shard, kShards> shards_;
     std::atomic<std::int64_t> open_connections_{0};
 };
 

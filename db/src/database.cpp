@@ -34,6 +34,12 @@ struct Database::Job {
     std::condition_variable cv;
 };
 
+// Per SQLite connection: whether its open transaction wrote a catalog row (set by SQLite's
+// update hook on the connection's thread, read after COMMIT by the same thread).
+struct CatalogWatch {
+    bool dirty = false;
+};
+
 struct Database::Impl {
     Dialect dialect = Dialect::sqlite;
     std::string description;
@@ -68,6 +74,16 @@ struct Database::Impl {
     std::atomic<std::uint64_t> run_ns{0}, commit_ns{0};  // time running commands, committing
     Database::BeforeCommit before_commit;
     Database::AfterCommit after_commit;
+    std::vector<std::unique_ptr<CatalogWatch>> watches;  // by pool position (SQLite)
+    CatalogWatch writer_watch;
+    std::atomic<std::uint64_t> catalog_version{0};
+
+    // After a commit (or a rollback: harmless) on a connection that wrote catalog rows.
+    void catalog_committed(CatalogWatch& w) {
+        if (!w.dirty) return;
+        w.dirty = false;
+        catalog_version.fetch_add(1, std::memory_order_acq_rel);
+    }
 };
 
 namespace {
@@ -138,6 +154,25 @@ std::string apply_dialect(std::string sql, Dialect d) {
     return sql;
 }
 
+// The tables a rendered note is made of (see Database::catalog_version).
+void on_row_changed(void* arg, int /*op*/, const char* /*db*/, const char* table,
+                    sqlite_api::sqlite3_int64 /*rowid*/) {
+    static constexpr std::string_view kCatalog[] = {
+        "notes", "note_media", "note_skus", "products", "product_media", "skus", "merchants"};
+    const std::string_view t(table);
+    for (auto c : kCatalog) {
+        if (t == c) {
+            static_cast<CatalogWatch*>(arg)->dirty = true;
+            return;
+        }
+    }
+}
+
+void watch_catalog(soci::session& s, CatalogWatch& w) {
+    auto* backend = static_cast<soci::sqlite3_session_backend*>(s.get_backend());
+    sqlite_api::sqlite3_update_hook(backend->conn_, on_row_changed, &w);
+}
+
 std::int64_t wall_clock_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
@@ -194,6 +229,8 @@ engine::Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& 
                     static_cast<soci::sqlite3_session_backend*>(impl->pool->at(i).get_backend());
                 impl->statements.push_back(
                     std::make_unique<StatementCache>(reinterpret_cast<::sqlite3*>(backend->conn_)));
+                impl->watches.push_back(std::make_unique<CatalogWatch>());
+                watch_catalog(impl->pool->at(i), *impl->watches.back());
             }
         }
         if (impl->dialect == Dialect::sqlite && conn.find("db=:memory:") == std::string::npos) {
@@ -210,6 +247,7 @@ engine::Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& 
                 static_cast<soci::sqlite3_session_backend*>(impl->writer->get_backend());
             impl->writer_statements =
                 std::make_unique<StatementCache>(reinterpret_cast<::sqlite3*>(backend->conn_));
+            watch_catalog(*impl->writer, impl->writer_watch);
         }
     } catch (const std::exception& e) {
         return fail(ErrorCode::internal,
@@ -244,6 +282,7 @@ engine::Status Database::run(bool write, const std::function<engine::Status(Tx&)
     std::unique_lock<std::mutex> writer(impl_->write_mutex, std::defer_lock);
     const bool sqlite = impl_->dialect == Dialect::sqlite;
     StatementCache* statements = sqlite ? impl_->statements.at(lease.position()).get() : nullptr;
+    CatalogWatch* watch = sqlite ? impl_->watches.at(lease.position()).get() : nullptr;
     // Transaction control through the statement cache on SQLite (no re-parsing), SOCI otherwise.
     auto exec = [&](const char* stmt) {
         if (statements) {
@@ -267,10 +306,12 @@ engine::Status Database::run(bool write, const std::function<engine::Status(Tx&)
         if (status && changed && impl_->before_commit) status = impl_->before_commit(tx);
         if (!status) {
             exec("ROLLBACK");
+            if (watch) impl_->catalog_committed(*watch);
             return status;
         }
         exec("COMMIT");
         open = false;
+        if (watch) impl_->catalog_committed(*watch);
         if (changed && impl_->after_commit) {
             if (writer.owns_lock()) writer.unlock();
             try {
@@ -286,6 +327,7 @@ engine::Status Database::run(bool write, const std::function<engine::Status(Tx&)
             } catch (const std::exception&) {  // the connection may be gone; the pool reopens it
             }
         }
+        if (watch) impl_->catalog_committed(*watch);
         return fail(classify_exception(e));
     }
 }
@@ -417,7 +459,8 @@ bool Database::run_batch(const std::vector<Job*>& batch) {
         d.run_ns += static_cast<std::uint64_t>(
             std::chrono::duration_cast<std::chrono::nanoseconds>(ran - started).count());
         d.grouped += batch.size();
-        return changed;  // committed later, with the next ones
+        d.catalog_committed(d.writer_watch);  // bulk reads see uncommitted rows
+        return changed;                       // committed later, with the next ones
     }
     d.bulk_pending = 0;
     if (!batch_error) {
@@ -438,6 +481,7 @@ bool Database::run_batch(const std::vector<Job*>& batch) {
         }
         changed = false;
     }
+    d.catalog_committed(d.writer_watch);
     const auto committed = std::chrono::steady_clock::now();
     auto ns = [](auto dt) {
         return static_cast<std::uint64_t>(
@@ -460,6 +504,7 @@ engine::Status Database::set_bulk(bool on) {
     d.bulk_pending = 0;
     try {
         if (d.writer_statements->in_transaction()) d.writer_statements->exec("COMMIT");
+        d.catalog_committed(d.writer_watch);
     } catch (const std::exception& e) {
         return fail(classify_exception(e));
     }
@@ -469,6 +514,14 @@ engine::Status Database::set_bulk(bool on) {
 void Database::set_thread_context_hooks(CaptureContext capture, InstallContext install) {
     impl_->capture = capture;
     impl_->install = install;
+}
+
+std::uint64_t Database::catalog_version() const {
+    return impl_->catalog_version.load(std::memory_order_acquire);
+}
+
+bool Database::catalog_tracked() const {
+    return impl_->dialect == Dialect::sqlite;
 }
 
 Database::WriteStats Database::write_stats() const {

@@ -171,3 +171,42 @@ TEST_CASE("group commit: concurrent writes each stand or fall alone, and are dur
     MESSAGE("batches: " << after.batches - before.batches
                         << " for commands: " << after.commands - before.commands);
 }
+
+TEST_CASE("the catalog version moves after a commit that changed a catalog row, and only then") {
+    DbFixture f;
+    REQUIRE(f.db->catalog_tracked());
+    const auto v0 = f.db->catalog_version();
+    // Not a catalog table: users.
+    f.write([](db::Tx& tx) {
+        db::insert_user_if_absent(tx, *engine::UserId::parse("usr_cv1"), engine::Timestamp{1});
+        return 1;
+    });
+    CHECK(f.db->catalog_version() == v0);
+    // A merchant is part of what a note shows: the version moves once the write has returned.
+    f.write([](db::Tx& tx) {
+        tx.sql()
+            << "INSERT INTO merchants (id, name, currency, shipping_fee_minor, return_window_days, "
+               "created_at, updated_at) VALUES ('mer_cv1', 'Tea', 'CNY', 0, 7, 1, 1)";
+        return 1;
+    });
+    const auto v1 = f.db->catalog_version();
+    CHECK(v1 > v0);
+    // While a catalog write runs, the version has not moved yet (a reader caching what it reads
+    // at the old version is invalidated after the commit, not before).
+    std::uint64_t during = 0;
+    f.write([&](db::Tx& tx) {
+        tx.sql() << "UPDATE merchants SET name = 'Tea house' WHERE id = 'mer_cv1'";
+        during = f.db->catalog_version();
+        return 1;
+    });
+    CHECK(during == v1);
+    CHECK(f.db->catalog_version() > v1);
+    // A refused write changed nothing lasting; moving the version anyway is only a cache miss.
+    const auto v2 = f.db->catalog_version();
+    auto refused = f.db->write([](db::Tx& tx) -> engine::Result<int> {
+        tx.sql() << "UPDATE merchants SET name = 'x' WHERE id = 'mer_cv1'";
+        return engine::fail(engine::ErrorCode::conflict, "no");
+    });
+    CHECK_FALSE(refused);
+    CHECK(f.db->catalog_version() >= v2);
+}

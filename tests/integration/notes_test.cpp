@@ -101,6 +101,38 @@ TEST_SUITE("integration_notes") {
         CHECK_PROBLEM(anon.get("/v1/notes/nte_!!"), 400, "invalid_request");
     }
 
+    TEST_CASE("a note read again after a checkout or a cancelled one shows the stock they moved") {
+        // Reads are served from the rendered-note cache while the catalog is unchanged; a
+        // reservation, its release and a sale each change it.
+        ServerProcess server;
+        HttpClient c(server.port());
+        const auto shop = new_merchant(server);
+        const auto buyer = new_user(server);
+        const auto sku =
+            jstr(create_product(c, shop.auth, "Oolong", {{"tin", 3000, 5}}, 0), "/skus/0/id");
+        const auto id = jstr(post_note(c, shop.auth, "Oolong", {sku}).json(), "/id");
+        HttpClient anon(server.port());
+        for (int i = 0; i < 3; ++i) {
+            CHECK(jint(anon.get("/v1/notes/" + id).json(), "/products/0/available") == 5);
+        }
+        const auto metrics = c.get("/metrics").body;
+        CHECK(metric_value(metrics, "redloop_note_cache_total{result=\"hit\"}").value_or(0) >= 2);
+
+        REQUIRE_STATUS(
+            c.request("PUT", "/v1/cart/items/" + sku, R"({"quantity":2})",
+                      {{"Authorization", buyer.auth}, {"Content-Type", "application/json"}}),
+            200);
+        const std::string address =
+            R"({"shipping_address":{"name":"Lin","phone":"+86 138 0000 0000",)"
+            R"("line1":"1 West Lake Rd","city":"Hangzhou","postal_code":"310000","country":"CN"}})";
+        const auto co = c.post("/v1/checkouts", address, buyer.auth, {{"Idempotency-Key", "n-1"}});
+        REQUIRE_STATUS(co, 201);
+        CHECK(jint(anon.get("/v1/notes/" + id).json(), "/products/0/available") == 3);
+        const auto order = jstr(co.json(), "/orders/0/id");
+        REQUIRE_STATUS(c.post("/v1/orders/" + order + "/cancel", "{}", buyer.auth), 200);
+        CHECK(jint(anon.get("/v1/notes/" + id).json(), "/products/0/available") == 5);
+    }
+
     TEST_CASE("disclosure is set by the engine: brand, affiliate or null") {
         ServerProcess server;
         HttpClient c(server.port());

@@ -89,6 +89,14 @@ class Database {
     };
     WriteStats write_stats() const;
 
+    // The catalog's version: it moves on after every commit that changed a row a note is shown
+    // with (notes, their media and tags, products, SKUs with their price and stock, merchants),
+    // so a copy of a rendered note read at version v is current while the version is still v
+    // (read the version first, then the rows). Tracked on SQLite, where this process is the
+    // only writer; on PostgreSQL other nodes write too, and catalog_tracked() is false.
+    std::uint64_t catalog_version() const;
+    bool catalog_tracked() const;
+
     template <typename F>
     auto read(F&& fn) {
         return run_typed(false, std::forward<F>(fn));
