@@ -57,9 +57,11 @@ void add_ops_routes(Router& r) {
             "# HELP redloop_db_write_seconds_total Time the writer spent, by phase.\n"
             "# TYPE redloop_db_write_seconds_total counter\n"
             "redloop_db_write_seconds_total{{phase=\"run\"}} {:.6f}\n"
-            "redloop_db_write_seconds_total{{phase=\"commit\"}} {:.6f}\n",
+            "redloop_db_write_seconds_total{{phase=\"commit\"}} {:.6f}\n"
+            "# HELP redloop_db_checkpoints_total WAL checkpoints run off the write path.\n"
+            "# TYPE redloop_db_checkpoints_total counter\nredloop_db_checkpoints_total {}\n",
             writes.batches, writes.commands, static_cast<double>(writes.run_ns) / 1e9,
-            static_cast<double>(writes.commit_ns) / 1e9);
+            static_cast<double>(writes.commit_ns) / 1e9, writes.checkpoints);
         extra += fmt::format(
             "# HELP redloop_note_cache_total Note reads served from the rendered-note cache (hit) "
             "or the database (miss).\n"

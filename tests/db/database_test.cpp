@@ -1,6 +1,8 @@
 #include <soci/soci.h>
 
 #include <atomic>
+#include <chrono>
+#include <filesystem>
 #include <thread>
 #include <vector>
 
@@ -209,4 +211,35 @@ TEST_CASE("the catalog version moves after a commit that changed a catalog row, 
     });
     CHECK_FALSE(refused);
     CHECK(f.db->catalog_version() >= v2);
+}
+
+TEST_CASE("the WAL is checkpointed off the write path once it is long, and the data stays") {
+    DbFixture f;
+    f.write([](db::Tx& tx) {
+        tx.sql() << "CREATE TABLE scratch (b BLOB NOT NULL)";
+        return 1;
+    });
+    // 1 200 rows of 4 000 bytes: more than a thousand WAL pages.
+    for (int batch = 0; batch < 12; ++batch) {
+        f.write([](db::Tx& tx) {
+            for (int i = 0; i < 100; ++i)
+                tx.sql() << "INSERT INTO scratch VALUES (randomblob(4000))";
+            return 1;
+        });
+    }
+    bool checkpointed = false;
+    for (int i = 0; i < 100 && !checkpointed; ++i) {
+        checkpointed = f.db->write_stats().checkpoints > 0;
+        if (!checkpointed) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    CHECK(checkpointed);
+    auto n = f.db->read([](db::Tx& tx) -> engine::Result<long long> {
+        long long count = 0;
+        tx.sql() << "SELECT COUNT(*) FROM scratch", soci::into(count);
+        return count;
+    });
+    REQUIRE(n);
+    CHECK(*n == 1200);
+    // The database file holds the pages now, not only the WAL.
+    CHECK(std::filesystem::file_size(f.path) > 1200u * 4000u);
 }

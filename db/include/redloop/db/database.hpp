@@ -84,8 +84,9 @@ class Database {
     struct WriteStats {
         std::uint64_t batches = 0;
         std::uint64_t commands = 0;
-        std::uint64_t run_ns = 0;     // running the commands (BEGIN to the last RELEASE)
-        std::uint64_t commit_ns = 0;  // in COMMIT and in the fsync of the WAL after it
+        std::uint64_t run_ns = 0;       // running the commands (BEGIN to the last RELEASE)
+        std::uint64_t commit_ns = 0;    // in COMMIT and in the fsync of the WAL after it
+        std::uint64_t checkpoints = 0;  // WAL checkpoints run by the checkpointer thread
     };
     WriteStats write_stats() const;
 
@@ -106,8 +107,9 @@ class Database {
         return run_typed(true, std::forward<F>(fn));
     }
 
+    struct Impl;  // defined in database.cpp
+
   private:
-    struct Impl;
     explicit Database(std::unique_ptr<Impl> impl);
     engine::Status run(bool write, const std::function<engine::Status(Tx&)>& fn);
     engine::Status run_grouped(const std::function<engine::Status(Tx&)>& fn);
