@@ -198,7 +198,8 @@ Response App::serve(const Request& req, engine::Timestamp now, const ReplayInput
     }
     Context ctx{*this, req, {}, now, std::nullopt, {}, replay != nullptr};
     const auto match = router_.match(req.method, req.segments);
-    std::string route_label = match.route ? match.route->pattern : "unmatched";
+    static const std::string kUnmatched = "unmatched";
+    const std::string& route_label = match.route ? match.route->pattern : kUnmatched;
     engine::Result<Response> result = fail(ErrorCode::internal, "unset");
     if (!match.route) {
         if (match.allowed.empty()) {
@@ -246,7 +247,8 @@ Response App::serve(const Request& req, engine::Timestamp now, const ReplayInput
     metrics_.record_request(route_label, req.method, resp.status, seconds);
     if (!replay) {
         spdlog::info("{} {} {} {} {:.3f}ms {}B", req.request_id, req.method,
-                     req.target.substr(0, 300), resp.status, seconds * 1000, resp.body.size());
+                     std::string_view(req.target).substr(0, 300), resp.status, seconds * 1000,
+                     resp.body.size());
     }
     return resp;
 }
