@@ -500,11 +500,10 @@ engine::Status Database::set_bulk(bool on) {
     std::lock_guard lock(d.queue_mutex);
     if (on == d.bulk) return {};
     if (on) {
-        // A bulk transaction touches far more pages than the default 2 MB cache holds, and each
-        // command's savepoint keeps the pages it changes in a statement journal, a temporary
-        // file by default: both spilled to the disk, a third of a replay's time in pwrite.
+        // A bulk transaction touches far more pages than the default 2 MB cache holds: the
+        // pager spilled dirty pages to the WAL in the middle of it (see also the statement
+        // journal in configure_sqlite_once).
         try {
-            d.writer_statements->exec("PRAGMA temp_store=MEMORY");
             d.writer_statements->exec("PRAGMA cache_size=-262144");  // KiB: 256 MiB at most
         } catch (const std::exception& e) {
             return fail(classify_exception(e));
@@ -517,7 +516,6 @@ engine::Status Database::set_bulk(bool on) {
     try {
         if (d.writer_statements->in_transaction()) d.writer_statements->exec("COMMIT");
         d.writer_statements->exec("PRAGMA cache_size=-2000");  // SQLite's default
-        d.writer_statements->exec("PRAGMA temp_store=DEFAULT");
         d.catalog_committed(d.writer_watch);
     } catch (const std::exception& e) {
         return fail(classify_exception(e));
