@@ -250,6 +250,9 @@ int main(int argc, char** argv) {
         ->envname("REDLOOP_REPLAY_DB");
     replay->add_option("--expect-hash", expect_hash, "fail unless the final state hash is this")
         ->envname("REDLOOP_EXPECT_HASH");
+    api::ReplayOptions replay_options;
+    replay->add_flag("--event-log", replay_options.event_log,
+                     "also write the event log (the stream's history), as the live server did");
 
     // state-hash
     auto* state_hash = cli.add_subcommand("state-hash", "Print the state hash of a database");
@@ -341,7 +344,7 @@ int main(int argc, char** argv) {
         if (!db || !migrate(*db)) return 1;
         std::ifstream in(replay_file, std::ios::binary);
         const auto started = std::chrono::steady_clock::now();
-        auto report = api::replay_journal(*db, in);
+        auto report = api::replay_journal(*db, in, replay_options);
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         if (!report) {

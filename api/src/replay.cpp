@@ -155,9 +155,12 @@ engine::Result<std::string> state_hash_of(db::Database& db) {
     return db.read([](db::Tx& tx) -> engine::Result<std::string> { return db::state_hash(tx); });
 }
 
-engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in) {
+engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
+                                            const ReplayOptions& options) {
     // Secrets are not needed: tokens and signatures were checked when the entries were made.
     App app(db, AppConfig{}, [] { return engine::Timestamp{0}; });
+    // The app publishes changes to the event log before each commit; nobody streams a replay.
+    if (!options.event_log) db.set_commit_hooks(nullptr, nullptr);
     ReplayReport report;
     std::string line;
     std::int64_t line_no = 0;

@@ -561,11 +561,23 @@ engine::Status Database::set_bulk(bool on) {
     if (!d.writer) return {};  // PostgreSQL, or SQLite in memory: each write commits anyway
     std::lock_guard lock(d.queue_mutex);
     if (on == d.bulk) return {};
-    d.bulk = on;
-    if (on) return {};
+    if (on) {
+        // A bulk transaction touches far more pages than the default 2 MB cache holds: the
+        // pager spilled dirty pages to the WAL in the middle of it (see also the statement
+        // journal in configure_sqlite_once).
+        try {
+            d.writer_statements->exec("PRAGMA cache_size=-262144");  // KiB: 256 MiB at most
+        } catch (const std::exception& e) {
+            return fail(classify_exception(e));
+        }
+        d.bulk = true;
+        return {};
+    }
+    d.bulk = false;
     d.bulk_pending = 0;
     try {
         if (d.writer_statements->in_transaction()) d.writer_statements->exec("COMMIT");
+        d.writer_statements->exec("PRAGMA cache_size=-2000");  // SQLite's default
         d.catalog_committed(d.writer_watch);
     } catch (const std::exception& e) {
         return fail(classify_exception(e));

@@ -143,6 +143,13 @@ TEST_SUITE("integration_replay") {
         CHECK(hash_line(replayed.out) == expected);
         CHECK(replayed.out.find("divergence") == std::string::npos);
         CHECK(hash_line(run_cli({"state-hash", "--db", dir.file("replay.db")}).out) == expected);
+        // the event log (derived, not hashed) is written again only when asked for
+        const auto event_rows = "SELECT COUNT(*) FROM events";
+        CHECK(sqlite_int(dir.file("replay.db"), event_rows) == 0);
+        const auto with_events = run_cli({"replay", journal, "--db", dir.file("events.db"),
+                                          "--expect-hash", expected, "--event-log"});
+        CHECK(with_events.exit_code == 0);
+        CHECK(sqlite_int(dir.file("events.db"), event_rows) > 0);
 
         // a journal that says something else happened: the first differing entry is named
         std::string tampered = exported.out;
