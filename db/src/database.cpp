@@ -168,6 +168,9 @@ std::string apply_dialect(std::string sql, Dialect d) {
     return sql;
 }
 
+// The writer's page cache outside bulk mode, in KiB (negative: a size, not a page count).
+constexpr int kWriterCacheKiB = -65536;
+
 // The tables a rendered note is made of (see Database::catalog_version).
 void on_row_changed(void* arg, int /*op*/, const char* /*db*/, const char* table,
                     sqlite_api::sqlite3_int64 /*rowid*/) {
@@ -299,11 +302,10 @@ engine::Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& 
             impl->writer_statements =
                 std::make_unique<StatementCache>(reinterpret_cast<::sqlite3*>(backend->conn_));
             watch_catalog(*impl->writer, impl->writer_watch);
-            // Savepoints' sub-journals and temporary indexes in memory, not in temp files; a
-            // larger page cache for the one connection that writes (its cache stays valid
-            // across its own commits).
-            *impl->writer << "PRAGMA temp_store=MEMORY";
-            *impl->writer << "PRAGMA cache_size=-65536";
+            // A larger page cache for the one connection that writes (its cache stays valid
+            // across its own commits). Savepoints' statement journals stay in memory too (see
+            // configure_sqlite_once).
+            *impl->writer << "PRAGMA cache_size=" + std::to_string(kWriterCacheKiB);
             impl->checkpointer = std::make_unique<soci::session>();
             st = open_session(*impl->checkpointer, impl->dialect, conn, options.busy_timeout_ms,
                               options.durable);
@@ -577,7 +579,7 @@ engine::Status Database::set_bulk(bool on) {
     d.bulk_pending = 0;
     try {
         if (d.writer_statements->in_transaction()) d.writer_statements->exec("COMMIT");
-        d.writer_statements->exec("PRAGMA cache_size=-2000");  // SQLite's default
+        d.writer_statements->exec("PRAGMA cache_size=" + std::to_string(kWriterCacheKiB));
         d.catalog_committed(d.writer_watch);
     } catch (const std::exception& e) {
         return fail(classify_exception(e));
