@@ -303,9 +303,11 @@ engine::Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& 
                 std::make_unique<StatementCache>(reinterpret_cast<::sqlite3*>(backend->conn_));
             watch_catalog(*impl->writer, impl->writer_watch);
             // A larger page cache for the one connection that writes (its cache stays valid
-            // across its own commits). Savepoints' statement journals stay in memory too (see
-            // configure_sqlite_once).
+            // across its own commits), and the savepoints' statement journals in memory rather
+            // than in temporary files. (SQLITE_CONFIG_STMTJRNL_SPILL, which does that in one
+            // allocation, made every write fail with SQLITE_FULL on a 2.6 GB database.)
             *impl->writer << "PRAGMA cache_size=" + std::to_string(kWriterCacheKiB);
+            *impl->writer << "PRAGMA temp_store=MEMORY";
             impl->checkpointer = std::make_unique<soci::session>();
             st = open_session(*impl->checkpointer, impl->dialect, conn, options.busy_timeout_ms,
                               options.durable);
@@ -513,8 +515,10 @@ bool Database::run_batch(const std::vector<Job*>& batch) {
         if (d.install) d.install(previous);
         j->status = std::move(status);
         if (!st.in_transaction()) {  // SQLite gave up the whole transaction (disk full, ...)
-            batch_error = engine::Error{ErrorCode::internal,
-                                        "the write batch was rolled back by the database"};
+            batch_error = engine::Error{
+                ErrorCode::internal,
+                "the write batch was rolled back by the database" +
+                    (j->status ? std::string() : " after: " + j->status.error().detail)};
         }
     }
     const auto ran = std::chrono::steady_clock::now();

@@ -14,12 +14,6 @@ void configure_sqlite_once() {
         // SQLITE_MISUSE when SQLite was already initialized (by another user in the process):
         // it then stays serialized, which is only slower.
         sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
-        // Each write command runs in a savepoint, whose statement journal keeps a copy of every
-        // page the command changes. SQLite holds it in memory up to this size (64 KiB by
-        // default), in one allocation, and then moves it to a temporary file: with the default,
-        // writing those files was much of a journal replay's time. (temp_store=MEMORY keeps
-        // them in memory too, but in 1 KiB pieces: a malloc and a free per piece.)
-        sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 512 * 1024);
     });
 }
 
