@@ -14,7 +14,7 @@ struct ServerOptions {
     std::string address = "127.0.0.1";
     unsigned short port = 8080;  // 0: any free port (reported through on_listening)
     int threads = 2;
-    int workers = 32;  // threads that run writes (each waits for its group commit)
+    int workers = 64;  // threads that run writes (each waits for its group commit)
     std::size_t body_limit = 1024 * 1024;
     std::size_t header_limit = 16 * 1024;
     std::chrono::seconds read_timeout{30};    // one request's header and body
