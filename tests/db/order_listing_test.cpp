@@ -95,27 +95,15 @@ struct Orders : DbFixture {
 
     // Moves the order along one of six paths, by i.
     static void move(db::Tx& tx, Order o, int i) {
-        std::vector<OrderEvent> events;
-        switch (i % 6) {
-            case 0:
-                break;
-            case 1:
-                events = {OrderEvent::pay};
-                break;
-            case 2:
-                events = {OrderEvent::pay, OrderEvent::ship};
-                break;
-            case 3:
-                events = {OrderEvent::pay, OrderEvent::ship, OrderEvent::deliver,
-                          OrderEvent::complete};
-                break;
-            case 4:
-                events = {OrderEvent::cancel};
-                break;
-            case 5:
-                events = {OrderEvent::pay, OrderEvent::refund};
-                break;
-        }
+        static const std::vector<OrderEvent> kPaths[] = {
+            {},
+            {OrderEvent::pay},
+            {OrderEvent::pay, OrderEvent::ship},
+            {OrderEvent::pay, OrderEvent::ship, OrderEvent::deliver, OrderEvent::complete},
+            {OrderEvent::cancel},
+            {OrderEvent::pay, OrderEvent::refund},
+        };
+        const auto& events = kPaths[i % 6];
         Timestamp at{o.created_at.unix_ms};
         for (auto e : events) {
             at.unix_ms += 17'000;
