@@ -106,6 +106,7 @@ App::App(db::Database& db, AppConfig config, Clock clock)
     add_checkout_routes(router_);
     add_order_routes(router_);
     add_payment_routes(router_);
+    add_promotion_routes(router_);
     // The outbox: what a write changed becomes event-log rows before it commits; the stream
     // hears of them after.
     db_.set_commit_hooks(publish_changes, [this] {

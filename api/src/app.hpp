@@ -201,5 +201,6 @@ void add_analytics_routes(Router& r);
 void add_checkout_routes(Router& r);
 void add_order_routes(Router& r);
 void add_payment_routes(Router& r);
+void add_promotion_routes(Router& r);
 
 }  // namespace redloop::api

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 
@@ -142,9 +143,10 @@ Result<SetCartLine> decode_set_cart_line(const SkuId& sku, const json::value& bo
     return finish(r, std::move(cmd));
 }
 
-Result<ShippingAddress> decode_checkout(const json::value& body) {
+Result<CheckoutRequest> decode_checkout(const json::value& body) {
     JsonReader r(body);
-    ShippingAddress a;
+    CheckoutRequest out;
+    ShippingAddress& a = out.address;
     r.each_object_field("shipping_address", true, [&](JsonReader& addr) {
         a.name = addr.string("name");
         a.phone = addr.string("phone");
@@ -153,9 +155,57 @@ Result<ShippingAddress> decode_checkout(const json::value& body) {
         a.postal_code = addr.string("postal_code");
         a.country = addr.string("country");
     });
+    auto codes = r.opt_string_array("coupon_codes", kCouponsPerCheckoutMax);
     if (auto s = r.finish(); !s) return fail(s.error());
     if (auto s = validate("shipping_address", a); !s) return fail(s.error());
-    return a;
+    for (const auto& c : codes.value_or(std::vector<std::string>{})) {
+        auto code = normalize_coupon_code(c);
+        if (!code) return fail(ErrorCode::invalid_request, "coupon_codes: " + code.error().detail);
+        if (std::find(out.coupon_codes.begin(), out.coupon_codes.end(), *code) !=
+            out.coupon_codes.end()) {
+            return fail(ErrorCode::invalid_request, "coupon_codes: " + *code + " is given twice");
+        }
+        out.coupon_codes.push_back(*code);
+    }
+    return out;
+}
+
+Result<CreateCoupon> decode_create_coupon(const json::value& body) {
+    JsonReader r(body);
+    CreateCoupon c;
+    c.code = r.string("code");
+    const auto kind = r.string("kind");
+    c.value = r.integer("value", 1, kMoneyMinorMax);
+    c.min_spend = r.opt_money("min_spend");
+    c.starts_at = r.opt_time("starts_at");
+    c.ends_at = r.opt_time("ends_at");
+    c.max_redemptions = r.opt_integer("max_redemptions", 1, kCouponLimitMax);
+    c.per_user_limit = r.opt_integer("per_user_limit", 1, kCouponLimitMax);
+    if (auto s = r.finish(); !s) return fail(s.error());
+    auto k = parse_coupon_kind(kind);
+    if (!k) return fail(ErrorCode::invalid_request, "kind: expected \"percent\" or \"amount\"");
+    c.kind = *k;
+    return c;
+}
+
+Result<CouponPatch> decode_coupon_patch(const json::value& body) {
+    JsonReader r(body);
+    CouponPatch p;
+    const auto status = r.opt_string("status");
+    p.ends_at = r.opt_time("ends_at");
+    p.max_redemptions = r.opt_integer("max_redemptions", 1, kCouponLimitMax);
+    if (auto s = r.finish(); !s) return fail(s.error());
+    if (status) {
+        p.status = parse_coupon_status(*status);
+        if (!p.status) {
+            return fail(ErrorCode::invalid_request, "status: expected \"active\" or \"disabled\"");
+        }
+    }
+    if (!p.status && !p.ends_at && !p.max_redemptions) {
+        return fail(ErrorCode::invalid_request,
+                    "nothing to change: give status, ends_at or max_redemptions");
+    }
+    return p;
 }
 
 Result<Shipment> decode_shipment(const json::value& body) {
@@ -326,7 +376,8 @@ json::value encode_note(const Note& n, const std::vector<TaggedListing>& listing
 }
 
 namespace {
-json::value optional_id(const std::optional<NoteId>& id) {
+template <typename IdT>
+json::value optional_id(const std::optional<IdT>& id) {
     return id ? json::value(id->str()) : json::value(nullptr);
 }
 }  // namespace
@@ -401,7 +452,12 @@ json::value encode_order(const Order& o) {
                                         {"quantity", l.quantity},
                                         {"unit_price", encode_money(l.unit_price)},
                                         {"line_total", encode_money(l.line_total)},
+                                        {"discount", encode_money(l.discount)},
                                         {"note_id", optional_id(l.note_id)}});
+    }
+    json::array discounts;
+    for (const auto& d : o.discounts) {
+        discounts.emplace_back(json::object{{"code", d.code}, {"amount", encode_money(d.amount)}});
     }
     json::value address = nullptr;
     if (o.address) {
@@ -430,6 +486,8 @@ json::value encode_order(const Order& o) {
                         {"lines", std::move(lines)},
                         {"subtotal", encode_money(o.subtotal)},
                         {"shipping_fee", encode_money(o.shipping_fee)},
+                        {"discount", encode_money(o.discount)},
+                        {"discounts", std::move(discounts)},
                         {"total", encode_money(o.total)},
                         {"refunded_amount", encode_money(o.refunded)},
                         {"shipping_address", std::move(address)},
@@ -437,6 +495,34 @@ json::value encode_order(const Order& o) {
                         {"history", std::move(history)},
                         {"created_at", rfc3339(o.created_at)},
                         {"updated_at", rfc3339(o.updated_at)}};
+}
+
+json::value encode_coupon(const Coupon& c, bool counts) {
+    auto time_or_null = [](const std::optional<Timestamp>& t) {
+        return t ? json::value(to_rfc3339(*t)) : json::value(nullptr);
+    };
+    auto int_or_null = [](const std::optional<std::int64_t>& n) {
+        return n ? json::value(*n) : json::value(nullptr);
+    };
+    json::object o{{"code", c.code},
+                   {"scope", c.is_platform() ? "platform" : "merchant"},
+                   {"merchant_id", optional_id(c.merchant_id)},
+                   {"kind", to_string(c.kind)},
+                   {"value", c.value},
+                   {"currency", c.currency.code()},
+                   {"min_spend", encode_money(c.min_spend)},
+                   {"starts_at", time_or_null(c.starts_at)},
+                   {"ends_at", time_or_null(c.ends_at)},
+                   {"max_redemptions", int_or_null(c.max_redemptions)},
+                   {"per_user_limit", int_or_null(c.per_user_limit)},
+                   {"status", to_string(c.status)},
+                   {"created_at", to_rfc3339(c.created_at)},
+                   {"updated_at", to_rfc3339(c.updated_at)}};
+    if (counts) {
+        o["in_use"] = c.in_use;
+        o["redeemed"] = c.redeemed;
+    }
+    return o;
 }
 
 json::value encode_payment(const Payment& p) {

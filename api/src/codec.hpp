@@ -12,6 +12,7 @@
 #include "redloop/engine/checkout.hpp"
 #include "redloop/engine/merchant.hpp"
 #include "redloop/engine/notes.hpp"
+#include "redloop/engine/promotion.hpp"
 #include "redloop/engine/result.hpp"
 #include "redloop/engine/settlement.hpp"
 
@@ -27,8 +28,17 @@ engine::Result<engine::CreateNote> decode_create_note(const boost::json::value& 
 // PUT /v1/cart/items/{sku_id}: {quantity, note_id?}
 engine::Result<engine::SetCartLine> decode_set_cart_line(const engine::SkuId& sku,
                                                          const boost::json::value& body);
-// POST /v1/checkouts: {shipping_address:{...}}
-engine::Result<engine::ShippingAddress> decode_checkout(const boost::json::value& body);
+// POST /v1/checkouts: {shipping_address:{...}, coupon_codes?:[...]}
+struct CheckoutRequest {
+    engine::ShippingAddress address;
+    std::vector<std::string> coupon_codes;  // normalized (upper case), no repeats
+};
+engine::Result<CheckoutRequest> decode_checkout(const boost::json::value& body);
+// POST /v1/coupons: {code, kind, value, min_spend?, starts_at?, ends_at?, max_redemptions?,
+// per_user_limit?}
+engine::Result<engine::CreateCoupon> decode_create_coupon(const boost::json::value& body);
+// PATCH /v1/coupons/{code}: {status?, ends_at?, max_redemptions?}
+engine::Result<engine::CouponPatch> decode_coupon_patch(const boost::json::value& body);
 // POST /v1/orders/{id}/ship: {carrier, tracking_number}
 engine::Result<engine::Shipment> decode_shipment(const boost::json::value& body);
 // POST /v1/payments/{id}/confirm: {card_number}
@@ -57,6 +67,8 @@ boost::json::value encode_note(const engine::Note& n,
                                const std::vector<engine::TaggedListing>& listings);
 boost::json::value encode_cart(const engine::PricedCart& cart);
 boost::json::value encode_order(const engine::Order& o);
+// `counts`: the redemption counts, shown to the coupon's owner (its shop, or an admin).
+boost::json::value encode_coupon(const engine::Coupon& c, bool counts);
 boost::json::value encode_payment(const engine::Payment& p);
 boost::json::value encode_refund(const engine::Refund& r);
 boost::json::value encode_checkout(const engine::Checkout& c,

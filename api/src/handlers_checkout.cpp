@@ -14,6 +14,8 @@ namespace redloop::api {
 using namespace redloop::engine;
 
 Result<PricedCart> load_priced_cart(db::Tx& tx, const UserId& user);  // handlers_cart.cpp
+Result<std::vector<CouponRequest>> load_coupons(db::Tx& tx, const std::vector<std::string>& codes,
+                                                const UserId& user);  // handlers_promotions.cpp
 
 namespace {
 
@@ -42,8 +44,8 @@ Result<Response> create_checkout(Context& ctx) {
     }
     auto body = ctx.json_body();
     if (!body) return fail(body.error());
-    auto address = decode_checkout(*body);
-    if (!address) return fail(address.error());
+    auto request = decode_checkout(*body);
+    if (!request) return fail(request.error());
     const auto user = UserId::trusted(p->sub.str());
     auto result = ctx.app.write(ctx, [&](db::Tx& tx) -> Result<Response> {
         auto cart = load_priced_cart(tx, user);
@@ -58,11 +60,20 @@ Result<Response> create_checkout(Context& ctx) {
         CheckoutIds ids{new_id<CheckoutId>(), new_id<PaymentId>(), {}};
         for (std::size_t i = 0; i < merchants_in(*cart); ++i)
             ids.orders.push_back(new_id<OrderId>());
-        auto plan = decide_checkout(user, *cart, merchants, *address, ids, ctx.now,
+        auto plan = decide_checkout(user, *cart, merchants, request->address, ids, ctx.now,
                                     ctx.app.config().checkout_ttl_ms);
         if (!plan) return fail(plan.error());
+        auto coupons = load_coupons(tx, request->coupon_codes, user);
+        if (!coupons) return fail(coupons.error());
+        auto shares = apply_coupons(*plan, *coupons, ctx.now);
+        if (!shares) return fail(shares.error());
         const auto short_skus = db::insert_checkout(tx, *plan);
         if (!short_skus.empty()) return fail(out_of_stock_error(short_skus));
+        if (auto exhausted = db::hold_coupons(tx, *plan, *shares)) {
+            return fail(
+                ErrorCode::conflict,
+                fmt::format("coupon {} does not apply: it has been fully redeemed", *exhausted));
+        }
         db::clear_cart(tx, user);
         return json_response(201, encode_checkout(plan->checkout, plan->orders, plan->payment));
     });

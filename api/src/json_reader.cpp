@@ -83,6 +83,32 @@ std::optional<std::string> JsonReader::opt_string(std::string_view key) {
     return std::string(v->get_string());
 }
 
+std::optional<std::vector<std::string>> JsonReader::opt_string_array(std::string_view key,
+                                                                     std::size_t max_items) {
+    const json::array* arr = array_field(key, false, max_items);
+    if (!arr) return std::nullopt;
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+        if (!(*arr)[i].is_string()) {
+            reject(fmt::format("{}[{}]", key, i), "expected a string");
+            return std::nullopt;
+        }
+        out.emplace_back((*arr)[i].get_string());
+    }
+    return out;
+}
+
+std::optional<engine::Timestamp> JsonReader::opt_time(std::string_view key) {
+    auto text = opt_string(key);
+    if (!text) return std::nullopt;
+    auto t = engine::parse_rfc3339(*text);
+    if (!t) {
+        reject(key, "expected an RFC 3339 time such as 2026-12-01T00:00:00Z");
+        return std::nullopt;
+    }
+    return *t;
+}
+
 std::string JsonReader::string(std::string_view key) {
     if (!field(key, true)) return {};
     return opt_string(key).value_or("");

@@ -10,9 +10,11 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "redloop/engine/money.hpp"
 #include "redloop/engine/result.hpp"
+#include "redloop/engine/time.hpp"
 
 namespace redloop::api {
 
@@ -33,6 +35,11 @@ class JsonReader {
     std::optional<bool> opt_boolean(std::string_view key);
     engine::Money money(std::string_view key);
     std::optional<engine::Money> opt_money(std::string_view key);
+    // An array of strings (at most max_items), or nullopt when absent.
+    std::optional<std::vector<std::string>> opt_string_array(std::string_view key,
+                                                             std::size_t max_items);
+    // An RFC 3339 time, or nullopt when absent.
+    std::optional<engine::Timestamp> opt_time(std::string_view key);
     // True when the key is present with the value null (and marks it known).
     bool is_null(std::string_view key);
     bool has(std::string_view key) const;

@@ -156,7 +156,8 @@ namespace {
 
 struct OrderRow {
     std::string id, checkout, user, merchant, status, currency;
-    long long subtotal = 0, fee = 0, total = 0, refunded = 0, created = 0, updated = 0, seq = 0;
+    long long subtotal = 0, fee = 0, total = 0, refunded = 0, created = 0, updated = 0, seq = 0,
+              discount = 0;
     int restocked = 0;
     std::string name, phone, line1, city, postal, country, carrier, tracking;
     soci::indicator name_i = soci::i_null, phone_i = soci::i_null, line1_i = soci::i_null,
@@ -185,7 +186,8 @@ struct OrderRow {
             .into(created)
             .into(updated)
             .into(seq)
-            .into(restocked);
+            .into(restocked)
+            .into(discount);
     }
 };
 
@@ -193,7 +195,7 @@ constexpr const char* kOrderSelect =
     "SELECT id, checkout_id, user_id, merchant_id, status, currency, subtotal_minor, "
     "shipping_fee_minor, total_minor, refunded_minor, ship_name, ship_phone, ship_line1, "
     "ship_city, ship_postal_code, ship_country, carrier, tracking_number, created_at, updated_at, "
-    "seq, restocked FROM orders ";
+    "seq, restocked, discount_minor FROM orders ";
 
 // The order's own columns; its lines and history are added by the caller. Strings are moved
 // out of the row (the next fetch assigns them again).
@@ -207,6 +209,7 @@ Order order_from(OrderRow& r) {
     o.status = parse_order_status(r.status).value_or(OrderStatus::cancelled);
     o.subtotal = Money{r.subtotal, currency};
     o.shipping_fee = Money{r.fee, currency};
+    o.discount = Money{r.discount, currency};
     o.total = Money{r.total, currency};
     o.refunded = Money{r.refunded, currency};
     if (r.name_i == soci::i_ok) {
@@ -231,23 +234,47 @@ Order order_from(OrderRow& r) {
 // One row of order_lines or order_history, as the single load (find_order) and the page load
 // (list_orders) both read it: the same columns in the same order, so the two cannot drift.
 constexpr const char* kLineColumns =
-    "l.sku_id, l.title, l.quantity, l.unit_price_minor, l.line_total_minor, l.note_id ";
+    "l.sku_id, l.title, l.quantity, l.unit_price_minor, l.line_total_minor, l.note_id, "
+    "l.discount_minor ";
 constexpr const char* kHistoryColumns = "h.status, h.at ";
 
 struct LineRow {
     std::string sku, title, note;
-    long long quantity = 0, unit = 0, line_total = 0;
+    long long quantity = 0, unit = 0, line_total = 0, discount = 0;
     soci::indicator note_i = soci::i_null;
 
     void bind(Query& q) {
-        q.into(sku).into(title).into(quantity).into(unit).into(line_total).into(note, note_i);
+        q.into(sku)
+            .into(title)
+            .into(quantity)
+            .into(unit)
+            .into(line_total)
+            .into(note, note_i)
+            .into(discount);
     }
     OrderLine take(const Currency& currency) {
-        OrderLine l{
-            SkuId::trusted(std::move(sku)), std::move(title), quantity, Money{unit, currency},
-            Money{line_total, currency},    std::nullopt};
+        OrderLine l{SkuId::trusted(std::move(sku)),
+                    std::move(title),
+                    quantity,
+                    Money{unit, currency},
+                    Money{line_total, currency},
+                    std::nullopt,
+                    Money{discount, currency}};
         if (note_i == soci::i_ok) l.note_id = NoteId::trusted(std::move(note));
         return l;
+    }
+};
+
+// One coupon's part of an order (coupon_redemptions), in the order the coupons were applied.
+constexpr const char* kDiscountColumns = "d.coupon_code, d.amount_minor ";
+
+struct DiscountRow {
+    std::string code;
+    long long amount = 0;
+
+    void bind(Query& q) { q.into(code).into(amount); }
+    OrderDiscount take(const Currency& currency) const {
+        return OrderDiscount{code, Money{amount, currency}};
     }
 };
 
@@ -283,6 +310,15 @@ Order complete(Tx& tx, OrderRow& r) {
         q.execute();
         while (q.fetch()) o.history.push_back(h.take());
     }
+    if (o.discount.minor > 0) {
+        DiscountRow d;
+        Query q(tx, std::string("SELECT ") + kDiscountColumns +
+                        "FROM coupon_redemptions d WHERE d.order_id = :o ORDER BY d.position");
+        d.bind(q);
+        q.use(o.id.str());
+        q.execute();
+        while (q.fetch()) o.discounts.push_back(d.take(o.total.currency));
+    }
     return o;
 }
 
@@ -299,15 +335,15 @@ void insert_order(Tx& tx, const Order& o) {
     const std::string status(to_string(o.status)), currency(o.total.currency.code());
     const long long subtotal = o.subtotal.minor, fee = o.shipping_fee.minor, total = o.total.minor,
                     refunded = o.refunded.minor, created = o.created_at.unix_ms,
-                    updated = o.updated_at.unix_ms;
+                    updated = o.updated_at.unix_ms, discount = o.discount.minor;
     const ShippingAddress a = o.address.value_or(ShippingAddress{});
     soci::indicator ai = o.address ? soci::i_ok : soci::i_null;
     Query q(tx,
             "INSERT INTO orders (id, checkout_id, user_id, merchant_id, status, currency, "
             "subtotal_minor, shipping_fee_minor, total_minor, refunded_minor, ship_name, "
             "ship_phone, ship_line1, ship_city, ship_postal_code, ship_country, created_at, "
-            "updated_at) VALUES (:id, :c, :u, :m, :s, :cur, :st, :f, :t, :r, :n, :p, :l1, :city, "
-            ":pc, :co, :ca, :ua)");
+            "updated_at, discount_minor) VALUES (:id, :c, :u, :m, :s, :cur, :st, :f, :t, :r, :n, "
+            ":p, :l1, :city, :pc, :co, :ca, :ua, :d)");
     q.use(o.id.str())
         .use(o.checkout_id.str())
         .use(o.user_id.str())
@@ -325,18 +361,19 @@ void insert_order(Tx& tx, const Order& o) {
         .use(a.postal_code, ai)
         .use(a.country, ai)
         .use(created)
-        .use(updated);
+        .use(updated)
+        .use(discount);
     q.run();
     for (std::size_t i = 0; i < o.lines.size(); ++i) {
         const auto& l = o.lines[i];
         const int position = static_cast<int>(i);
         const long long quantity = l.quantity, unit = l.unit_price.minor,
-                        line_total = l.line_total.minor;
+                        line_total = l.line_total.minor, line_discount = l.discount.minor;
         NullableText note = nullable(l.note_id);
         Query ql(tx,
                  "INSERT INTO order_lines (order_id, position, sku_id, title, quantity, "
-                 "unit_price_minor, line_total_minor, note_id) VALUES (:o, :p, :s, :t, :q, :u, "
-                 ":lt, :n)");
+                 "unit_price_minor, line_total_minor, note_id, discount_minor) VALUES (:o, :p, :s, "
+                 ":t, :q, :u, :lt, :n, :d)");
         ql.use(o.id.str())
             .use(position)
             .use(l.sku_id.str())
@@ -344,7 +381,8 @@ void insert_order(Tx& tx, const Order& o) {
             .use(quantity)
             .use(unit)
             .use(line_total)
-            .use(note.value, note.ind);
+            .use(note.value, note.ind)
+            .use(line_discount);
         ql.run();
     }
     for (const auto& h : o.history) append_history(tx, o.id, h);
@@ -504,6 +542,17 @@ Page<Order> list_orders(Tx& tx, const OrderFilter& f, std::optional<std::int64_t
     });
     attach_children<HistoryRow>(tx, history_sql, page.items,
                                 [](Order& o, HistoryRow& h) { o.history.push_back(h.take()); });
+    const bool discounted = std::any_of(page.items.begin(), page.items.end(),
+                                        [](const Order& o) { return o.discount.minor > 0; });
+    if (discounted) {
+        static const std::string discounts_sql =
+            std::string("SELECT d.order_id, ") + kDiscountColumns +
+            "FROM coupon_redemptions d WHERE d.order_id IN (" + id_placeholders() +
+            ") ORDER BY d.order_id, d.position";
+        attach_children<DiscountRow>(tx, discounts_sql, page.items, [](Order& o, DiscountRow& d) {
+            o.discounts.push_back(d.take(o.total.currency));
+        });
+    }
     return page;
 }
 
@@ -527,6 +576,7 @@ bool update_order(Tx& tx, const Order& o, OrderStatus from) {
         .use(from_s);
     if (q.run() != 1) return false;
     if (!o.history.empty() && o.status != from) append_history(tx, o.id, o.history.back());
+    if (o.status != from) sync_redemptions(tx, o);
     tx.changes().note(TxChanges::Entity::order, o.id.str(),
                       o.status != from ? "order." + status : std::string("order.updated"));
     return true;

@@ -87,7 +87,7 @@ Result<CheckoutPlan> decide_checkout(const UserId& user, const PricedCart& cart,
         for (const PricedLine* l : lines) {
             o.lines.push_back(OrderLine{l->sku.id, l->title + " · " + l->sku.title,
                                         l->line.quantity, l->sku.price, l->line_total,
-                                        l->line.note_id});
+                                        l->line.note_id, Money{0, l->line_total.currency}});
             auto sum = add(o.subtotal, l->line_total);
             if (!sum) return fail(sum.error());
             o.subtotal = *sum;
@@ -99,6 +99,7 @@ Result<CheckoutPlan> decide_checkout(const UserId& user, const PricedCart& cart,
         auto total = add(o.subtotal, o.shipping_fee);
         if (!total) return fail(total.error());
         o.total = *total;
+        o.discount = Money{0, o.total.currency};
         o.refunded = Money{0, o.total.currency};
         o.address = address;
         o.history.push_back(HistoryEntry{OrderStatus::awaiting_payment, now});

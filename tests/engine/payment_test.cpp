@@ -52,7 +52,8 @@ Order order(const char* id, OrderStatus s, std::int64_t total) {
     o.user_id = kUser;
     o.merchant_id = *MerchantId::parse("mer_tea");
     o.status = s;
-    o.lines = {OrderLine{*SkuId::parse("sku_a"), "A", 2, cny(total / 2), cny(total), std::nullopt}};
+    o.lines = {OrderLine{*SkuId::parse("sku_a"), "A", 2, cny(total / 2), cny(total), std::nullopt,
+                         cny(0)}};
     o.subtotal = cny(total);
     o.shipping_fee = cny(0);
     o.total = cny(total);

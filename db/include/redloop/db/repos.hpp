@@ -12,6 +12,7 @@
 #include "redloop/engine/catalog.hpp"
 #include "redloop/engine/merchant.hpp"
 #include "redloop/engine/notes.hpp"
+#include "redloop/engine/promotion.hpp"
 
 namespace redloop::db {
 
@@ -171,5 +172,25 @@ bool sell_reservations(Tx& tx, const engine::OrderId& order,
                        const std::vector<engine::StockMovement>& sales);
 // SUM(quantity) of the SKU's held reservations (for invariant checks).
 std::int64_t held_quantity(Tx& tx, const engine::SkuId& sku);
+
+// ---- promotions (repos_promotions.cpp) ----
+// False (nothing written) when a coupon with that code exists.
+bool insert_coupon(Tx& tx, const engine::Coupon& c);
+std::optional<engine::Coupon> find_coupon(Tx& tx, const std::string& code);
+// Writes status, ends_at and max_redemptions; false when the limit is below what is in use.
+bool update_coupon(Tx& tx, const engine::Coupon& c);
+// A shop's coupons, or the platform's (nullopt), newest first.
+Page<engine::Coupon> list_coupons(Tx& tx, const std::optional<engine::MerchantId>& merchant,
+                                  std::optional<std::int64_t> before_seq, int limit);
+// Checkouts of this user that hold the coupon or paid with it.
+std::int64_t coupon_user_in_use(Tx& tx, const std::string& code, const engine::UserId& user);
+// Records the coupons of a new checkout (held) and counts each coupon once more in use, guarded
+// by its limit. Returns the code whose limit was reached meanwhile (the caller fails the
+// transaction), or nullopt.
+std::optional<std::string> hold_coupons(Tx& tx, const engine::CheckoutPlan& plan,
+                                        const std::vector<engine::CouponShare>& shares);
+// Moves the order's coupon redemptions to what its status means (held, redeemed, returned) and
+// the coupons' counts with them. update_order calls it; a no-op for an order without coupons.
+void sync_redemptions(Tx& tx, const engine::Order& order);
 
 }  // namespace redloop::db

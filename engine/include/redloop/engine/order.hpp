@@ -76,6 +76,7 @@ struct OrderLine {
     Money unit_price;
     Money line_total;
     std::optional<NoteId> note_id;
+    Money discount;  // this line's part of the order's discount (coupons)
 };
 
 struct HistoryEntry {
@@ -92,6 +93,14 @@ struct Shipment {
 };
 Status validate(const Shipment& s);
 
+// One coupon's part of an order's discount.
+struct OrderDiscount {
+    std::string code;
+    Money amount;
+
+    friend bool operator==(const OrderDiscount&, const OrderDiscount&) = default;
+};
+
 struct Order {
     OrderId id;
     CheckoutId checkout_id;
@@ -101,7 +110,9 @@ struct Order {
     std::vector<OrderLine> lines;
     Money subtotal;
     Money shipping_fee;
-    Money total;
+    Money discount;                        // the sum of `discounts`
+    std::vector<OrderDiscount> discounts;  // in the order the coupons were applied
+    Money total;                           // subtotal + shipping_fee - discount
     Money refunded;
     std::optional<ShippingAddress> address;  // nullopt once erased for privacy
     std::optional<Shipment> shipment;
