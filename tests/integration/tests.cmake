@@ -16,6 +16,7 @@ add_executable(integration_tests
   ${REDLOOP_IT_DIR}/merchants_test.cpp
   ${REDLOOP_IT_DIR}/notes_test.cpp
   ${REDLOOP_IT_DIR}/payments_test.cpp
+  ${REDLOOP_IT_DIR}/promotions_test.cpp
   ${REDLOOP_IT_DIR}/replay_test.cpp
   ${REDLOOP_IT_DIR}/static_test.cpp
   ${REDLOOP_IT_DIR}/stream_test.cpp
@@ -38,6 +39,7 @@ set(REDLOOP_IT_SUITES
   integration_notes
   integration_analytics
   integration_payments
+  integration_promotions
   integration_replay
   integration_cli
   integration_stream
