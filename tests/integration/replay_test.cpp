@@ -25,8 +25,14 @@ void put(HttpClient& c, const Actor& u, const std::string& sku, int quantity) {
     REQUIRE_STATUS(r, 200);
 }
 
-json::value checkout(HttpClient& c, const Actor& u, const std::string& key) {
-    const auto r = c.post("/v1/checkouts", kAddressBody, u.auth, {{"Idempotency-Key", key}});
+json::value checkout(HttpClient& c, const Actor& u, const std::string& key,
+                     const std::string& coupon = "") {
+    std::string body = kAddressBody;
+    if (!coupon.empty()) {
+        body.pop_back();
+        body += R"(,"coupon_codes":[")" + coupon + R"("]})";
+    }
+    const auto r = c.post("/v1/checkouts", body, u.auth, {{"Idempotency-Key", key}});
     REQUIRE_STATUS(r, 201);
     return r.json();
 }
@@ -51,9 +57,19 @@ std::string record_session(TempDir& dir) {
         const auto sku =
             jstr(create_product(c, shop.auth, "Replay tea", {{"tin", 5000, 4}}), "/skus/0/id");
         REQUIRE_STATUS(post_note(c, lin.auth, "Tea note", {sku}), 201);
-        // paid, then half refunded with a restock
+        // coupons: the platform's and the tea shop's
+        const auto admin = server.bearer(Role::admin, "usr_replayadmin");
+        REQUIRE_STATUS(c.post("/v1/coupons", R"({"code":"RP-PLAT","kind":"amount","value":700})",
+                              admin),
+                       201);
+        REQUIRE_STATUS(c.post("/v1/coupons",
+                              R"({"code":"RP-TEA","kind":"percent","value":15,"per_user_limit":1})",
+                              shop.auth),
+                       201);
+        // paid with a platform coupon, then half refunded with a restock
         put(c, lin, sku, 2);
-        const auto paid = checkout(c, lin, "rp-1");
+        const auto paid = checkout(c, lin, "rp-1", "RP-PLAT");
+        REQUIRE(jint(paid, "/orders/0/discount/amount") == 700);
         REQUIRE_STATUS(c.post("/v1/payments/" + jstr(paid, "/payment/id") + "/confirm",
                               R"({"card_number":"4242424242424242"})", lin.auth),
                        200);
@@ -69,13 +85,13 @@ std::string record_session(TempDir& dir) {
                        201);
         // declined
         put(c, mei, "sku_longjing250g", 1);
-        const auto declined = checkout(c, mei, "rp-2");
+        const auto declined = checkout(c, mei, "rp-2", "RP-TEA");
         REQUIRE_STATUS(c.post("/v1/payments/" + jstr(declined, "/payment/id") + "/confirm",
                               R"({"card_number":"4000000000000002"})", mei.auth),
                        200);
         // left to expire
         put(c, chen, "sku_celadoncup2", 1);
-        checkout(c, chen, "rp-3");
+        checkout(c, chen, "rp-3", "RP-PLAT");
         // cancelled by the buyer
         put(c, chen, "sku_sunscreen50ml", 1);
         const auto cancelled = checkout(c, chen, "rp-4");
