@@ -69,10 +69,9 @@ Result<Response> create_checkout(Context& ctx) {
         if (!shares) return fail(shares.error());
         const auto short_skus = db::insert_checkout(tx, *plan);
         if (!short_skus.empty()) return fail(out_of_stock_error(short_skus));
-        if (auto exhausted = db::hold_coupons(tx, *plan, *shares)) {
-            return fail(
-                ErrorCode::conflict,
-                fmt::format("coupon {} does not apply: it has been fully redeemed", *exhausted));
+        if (auto refused = db::hold_coupons(tx, *plan, *shares, *coupons)) {
+            return fail(ErrorCode::conflict, fmt::format("coupon {} does not apply: {}",
+                                                         refused->code, refused->reason));
         }
         db::clear_cart(tx, user);
         return json_response(201, encode_checkout(plan->checkout, plan->orders, plan->payment));

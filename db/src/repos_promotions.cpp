@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <soci/soci.h>
 
 #include <limits>
@@ -186,8 +187,9 @@ std::int64_t coupon_user_in_use(Tx& tx, const std::string& code, const UserId& u
     return n;
 }
 
-std::optional<std::string> hold_coupons(Tx& tx, const CheckoutPlan& plan,
-                                        const std::vector<CouponShare>& shares) {
+std::optional<CouponRefusal> hold_coupons(Tx& tx, const CheckoutPlan& plan,
+                                          const std::vector<CouponShare>& shares,
+                                          const std::vector<CouponRequest>& coupons) {
     std::set<std::string> counted;
     int position = 0;
     for (const auto& s : shares) {
@@ -196,7 +198,16 @@ std::optional<std::string> hold_coupons(Tx& tx, const CheckoutPlan& plan,
                     "UPDATE coupons SET in_use = in_use + 1 WHERE code = :c AND "
                     "(max_redemptions IS NULL OR in_use < max_redemptions)");
             q.use(s.code);
-            if (q.run() != 1) return s.code;
+            if (q.run() != 1) return CouponRefusal{s.code, "it has been fully redeemed"};
+            for (const auto& r : coupons) {
+                if (r.coupon.code != s.code || !r.coupon.per_user_limit) continue;
+                const auto used = coupon_user_in_use(tx, s.code, plan.checkout.user_id);
+                if (used >= *r.coupon.per_user_limit) {
+                    return CouponRefusal{s.code, fmt::format("you have used it {} times already "
+                                                             "(limit {} per person)",
+                                                             used, *r.coupon.per_user_limit)};
+                }
+            }
         }
         std::string merchant;
         for (const auto& o : plan.orders) {

@@ -185,10 +185,16 @@ Page<engine::Coupon> list_coupons(Tx& tx, const std::optional<engine::MerchantId
 // Checkouts of this user that hold the coupon or paid with it.
 std::int64_t coupon_user_in_use(Tx& tx, const std::string& code, const engine::UserId& user);
 // Records the coupons of a new checkout (held) and counts each coupon once more in use, guarded
-// by its limit. Returns the code whose limit was reached meanwhile (the caller fails the
-// transaction), or nullopt.
-std::optional<std::string> hold_coupons(Tx& tx, const engine::CheckoutPlan& plan,
-                                        const std::vector<engine::CouponShare>& shares);
+// by its limit; then checks the user's own limit again, after that update (on PostgreSQL the
+// update locks the coupon's row, so two checkouts of one user can't both pass). Returns the
+// code and why when a limit was reached meanwhile (the caller fails the transaction).
+struct CouponRefusal {
+    std::string code;
+    std::string reason;
+};
+std::optional<CouponRefusal> hold_coupons(Tx& tx, const engine::CheckoutPlan& plan,
+                                          const std::vector<engine::CouponShare>& shares,
+                                          const std::vector<engine::CouponRequest>& coupons);
 // Moves the order's coupon redemptions to what its status means (held, redeemed, returned) and
 // the coupons' counts with them. update_order calls it; a no-op for an order without coupons.
 void sync_redemptions(Tx& tx, const engine::Order& order);
