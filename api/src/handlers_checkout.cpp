@@ -6,6 +6,8 @@
 #include "codec.hpp"
 #include "handler_util.hpp"
 #include "id_generator.hpp"
+#include "problem.hpp"
+#include "rate_limiter.hpp"
 #include "redloop/db/journal.hpp"
 #include "redloop/db/repos.hpp"
 
@@ -33,6 +35,19 @@ std::string checkout_outcome(const Result<Response>& result) {
     return code && code->is_string() ? std::string(code->as_string()) : "refused";
 }
 
+// 429 with Retry-After: a response rather than an error value, since it carries a header.
+Response rate_limited(const Context& ctx, std::int64_t retry_after_s) {
+    const auto& limiter = ctx.app.checkout_limiter();
+    auto r = problem_response(
+        Error{ErrorCode::rate_limited,
+              fmt::format("too many checkout attempts: at most {} a minute per user (bursts of "
+                          "{}); retry in {} s",
+                          limiter.per_minute(), limiter.burst(), retry_after_s)},
+        ctx.req.request_id);
+    r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
+    return r;
+}
+
 Result<Response> create_checkout(Context& ctx) {
     auto p = ctx.require({Role::user});
     if (!p) return fail(p.error());
@@ -45,6 +60,15 @@ Result<Response> create_checkout(Context& ctx) {
     auto address = decode_checkout(*body);
     if (!address) return fail(address.error());
     const auto user = UserId::trusted(p->sub.str());
+    if (!ctx.replaying) {
+        // Before any database work: a refused attempt changes nothing, is not journaled and is
+        // not stored under its Idempotency-Key (a retry after Retry-After runs normally).
+        const auto d = ctx.app.checkout_limiter().take(user.str(), RateLimiter::Clock::now());
+        if (!d.allowed) {
+            ctx.app.count_checkout("rate_limited");
+            return rate_limited(ctx, d.retry_after_s);
+        }
+    }
     auto result = ctx.app.write(ctx, [&](db::Tx& tx) -> Result<Response> {
         auto cart = load_priced_cart(tx, user);
         if (!cart) return fail(cart.error());
