@@ -227,11 +227,44 @@ TEST_SUITE("integration_flash_sale") {
         HttpClient c(server.port());
         const auto m = new_merchant(server);
         const auto buyer = new_user(server);
-        const auto sku = limited_sku(c, m, 100, 2);
-
-        // 20 clients of the same buyer, each putting 1 in the (shared) cart and checking out,
-        // three rounds each, all at once.
+        const auto sku = limited_sku(c, m, 100, std::nullopt);
         constexpr int kClients = 20;
+
+        // Before the sale: 2 units bought while the SKU had no limit, and 1 more waiting in the
+        // cart. Then the limit of 2 is set and 20 clients check the cart out at once: the cart
+        // was filled before the limit, so only the checkout's own check can refuse them.
+        REQUIRE_STATUS(put_line(c, buyer, sku, 2), 200);
+        const auto early = checkout(c, buyer, "early");
+        REQUIRE_STATUS(early, 201);
+        REQUIRE_STATUS(put_line(c, buyer, sku, 1), 200);
+        REQUIRE_STATUS(c.patch("/v1/skus/" + sku, R"({"per_user_limit":2})", m.auth), 200);
+        {
+            std::atomic<bool> start{false};
+            std::atomic<int> refused_by_limit{0};
+            std::vector<std::thread> burst;
+            for (int i = 0; i < kClients; ++i) {
+                burst.emplace_back([&, i] {
+                    HttpClient own(server.port());
+                    while (!start.load()) std::this_thread::yield();
+                    const auto r = checkout(own, buyer, "burst-" + std::to_string(i));
+                    if (r.status == 409 && contains(r.body, "limited to 2")) ++refused_by_limit;
+                });
+            }
+            start = true;
+            for (auto& t : burst) t.join();
+            CHECK(refused_by_limit.load() == kClients);
+            CHECK(units_held(server, buyer, sku) == 2);
+            CHECK(reserved_of(server, sku) == 2);
+            CHECK(cart_quantity(c, buyer) == 1);
+        }
+        // The sale proper: the early order is cancelled (its 2 units are free again) ...
+        REQUIRE_STATUS(
+            c.post("/v1/orders/" + jstr(early.json(), "/orders/0/id") + "/cancel", "", buyer.auth),
+            200);
+        REQUIRE(units_held(server, buyer, sku) == 0);
+
+        // ... and 20 clients of the same buyer each put 1 in the (shared) cart and check out,
+        // three rounds each, all at once.
         std::atomic<bool> go{false};
         std::atomic<int> created{0}, limit_refusals{0}, other{0};
         std::mutex mutex;
