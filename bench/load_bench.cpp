@@ -4,7 +4,11 @@
 //   hello     an in-process Beast "hello" server: the ceiling of this client and machine;
 //   notes     anonymous GET /v1/notes/{id}, 10% of the notes get 90% of the reads;
 //   checkout  cart -> checkout -> confirm -> poll the payment until the webhook paid it;
-//   orders    a merchant pages through its orders with next_cursor.
+//   orders    a merchant pages through its orders with next_cursor;
+//   hot       a flash sale: every connection races to buy one SKU of little stock (restocked
+//             a little every 100 ms): cart line, checkout; 201 or 409 out_of_stock (not in all).
+// The server runs with --checkout-rate-per-minute 0: the per-user rate limit of checkouts is
+// off, so the figures are the engine's, not the limiter's.
 // It prints requests, throughput, latency percentiles, errors, server CPU and RSS per
 // scenario (and appends a markdown table with --markdown). Figures, not assertions: the exit
 // code is non-zero only when a request failed, a flow did not finish or nothing was measured.
@@ -82,6 +86,8 @@ struct Options {
     int pages = 4;
     int orders_setup = 1000;
     std::string orders_merchant;
+    std::int64_t hot_stock = 200;   // the hot scenario's SKU at the start
+    std::int64_t hot_restock = 20;  // units added every 100 ms (0: none)
 
     std::chrono::milliseconds timeout() const {
         return std::chrono::milliseconds(static_cast<std::int64_t>(timeout_s * 1000));
@@ -497,7 +503,7 @@ class ServerProcess {
             const std::string threads = std::to_string(o_.server_threads);
             execl(o_.bin.c_str(), o_.bin.c_str(), "--log-level", "warn", "serve", "--db",
                   db_.c_str(), "--port", port.c_str(), "--threads", threads.c_str(),
-                  "--sandbox-webhook-delay", "0", nullptr);
+                  "--sandbox-webhook-delay", "0", "--checkout-rate-per-minute", "0", nullptr);
             _exit(127);
         }
         const auto until = Clock::now() + std::chrono::seconds(30);
@@ -1367,14 +1373,140 @@ ScenarioResult scenario_orders(const Options& o, OrdersSource* given) {
     return s;
 }
 
+// ---------------------------------------------------------------- hot: a flash sale
+
+enum HotKind : std::size_t { kHotCart, kHotCreated, kHotSoldOut, kHotKinds };
+
+// Every connection races for one SKU: cart line of 1, then checkout (never paid: the units
+// stay reserved). A merchant adds --hot-restock units every 100 ms, so the race goes on: some
+// checkouts get a unit (201), the rest 409 out_of_stock; when nothing is available the cart
+// line is refused out_of_stock already.
+ScenarioResult scenario_hot(const Options& o) {
+    ServerProcess server(o, "hot");
+    if (!server.start()) return failed("hot", "the server did not start");
+    const auto ep = server.endpoint();
+    const auto tag = run_tag(o.seed + 3);
+    const int buyers = std::max(o.users, o.connections);
+    std::cerr << fmt::format("hot: setup 1 sku of {} units (+{} every 100 ms), {} buyers\n",
+                             o.hot_stock, o.hot_restock, buyers);
+    Catalog catalog;
+    if (auto err = create_catalog(o, ep, tag, "f", {1}, o.hot_stock, catalog)) {
+        return failed("hot", *err);
+    }
+    const auto sku = catalog.skus.at(0).id;
+    const auto merchant = catalog.merchant_tokens.at(0);
+    std::vector<std::string> tokens;
+    for (int i = 0; i < buyers; ++i) {
+        tokens.push_back(bearer(api::Role::user, fmt::format("usr_{}f{}", tag, i)));
+    }
+
+    // The restocker: its own connection and thread, until the measurement ends.
+    std::atomic<bool> stop{false};
+    std::atomic<std::int64_t> restocked{0};
+    std::thread restocker([&] {
+        if (o.hot_restock <= 0) return;
+        net::io_context ioc(1);
+        Conn c(ioc.get_executor(), ep, o.timeout());
+        const auto target = "/v1/skus/" + sku + "/stock-adjustments";
+        const auto body =
+            fmt::format(R"({{"delta":{},"reason":"flash sale restock"}})", o.hot_restock);
+        net::co_spawn(
+            ioc,
+            [&]() -> net::awaitable<void> {
+                while (!stop.load()) {
+                    co_await sleep_for(std::chrono::milliseconds(100));
+                    const auto r = co_await c.call(http::verb::post, target, merchant, body);
+                    if (r.ok()) restocked += o.hot_restock;
+                }
+            },
+            net::detached);
+        ioc.run();
+    });
+
+    std::atomic<std::uint64_t> cart_sold_out{0}, checkout_sold_out{0}, created{0};
+    std::cerr << "hot: load\n";
+    LoadSpec spec;
+    spec.workers = o.connections;
+    spec.warmup_s = o.warmup_s;
+    spec.duration_s = o.duration_s;
+    spec.kinds = kHotKinds;
+    spec.server_cpu = [&] { return server.cpu(); };
+    const auto r = run_load(o, ep, spec, [&](Worker& w) -> net::awaitable<void> {
+        const std::string address =
+            R"({"shipping_address":{"name":"Load Bench","phone":"+86 138 0000 0000","line1":"1 Test Road","city":"Shanghai","postal_code":"200000","country":"CN"}})";
+        const std::string cart_target = "/v1/cart/items/" + sku;
+        const std::size_t workers = static_cast<std::size_t>(o.connections);
+        std::size_t user = static_cast<std::size_t>(w.index);
+        std::uint64_t n = 0;
+        while (w.ctl.next_flow()) {
+            const auto& auth = tokens[user];
+            user += workers;
+            if (user >= tokens.size()) user = static_cast<std::size_t>(w.index);
+            auto t0 = Clock::now();
+            auto reply =
+                co_await w.conn.call(http::verb::put, cart_target, auth, R"({"quantity":1})");
+            auto t1 = Clock::now();
+            if (reply.status == 409 && reply.body.find("out_of_stock") != std::string::npos) {
+                w.record(kHotCart, t0, t1);
+                if (w.ctl.in_window(t1)) ++cart_sold_out;
+                w.flow_done(t1);
+                continue;
+            }
+            if (!w.check(http::verb::put, cart_target, reply)) {
+                co_await w.backoff(reply);
+                continue;
+            }
+            w.record(kHotCart, t0, t1);
+            const auto key = fmt::format("{}-{}-{}", tag, w.index, n++);
+            t0 = Clock::now();
+            reply = co_await w.conn.call(http::verb::post, "/v1/checkouts", auth, address, key);
+            t1 = Clock::now();
+            if (reply.status == 201) {
+                w.record(kHotCreated, t0, t1);
+                if (w.ctl.in_window(t1)) ++created;
+            } else if (reply.status == 409 &&
+                       reply.body.find("out_of_stock") != std::string::npos) {
+                w.record(kHotSoldOut, t0, t1);
+                if (w.ctl.in_window(t1)) ++checkout_sold_out;
+            } else {
+                w.check(http::verb::post, "/v1/checkouts", reply);
+                co_await w.backoff(reply);
+                continue;
+            }
+            w.flow_done(t1);
+        }
+    });
+    stop = true;
+    restocker.join();
+    static const std::vector<Kind> kinds{
+        {"PUT cart item"}, {"POST checkout -> 201"}, {"POST checkout -> 409 out_of_stock"}};
+    auto s = summarize("hot", kinds, r, true, server.rss());
+    std::vector<std::int64_t> checkouts = r.latencies_ns[kHotCreated];
+    checkouts.insert(checkouts.end(), r.latencies_ns[kHotSoldOut].begin(),
+                     r.latencies_ns[kHotSoldOut].end());
+    std::sort(checkouts.begin(), checkouts.end());
+    const auto p = percentiles(checkouts);
+    const double w = r.window_s > 0 ? r.window_s : 1;
+    s.notes.push_back(server.startup_note());
+    s.notes.push_back(fmt::format(
+        "POST checkout, every answer: {} calls, {:.0f}/s, p50 {:.2f} ms, p90 {:.2f} ms, p99 "
+        "{:.2f} ms, max {:.2f} ms",
+        checkouts.size(), static_cast<double>(checkouts.size()) / w, p.p50, p.p90, p.p99, p.max));
+    s.notes.push_back(fmt::format(
+        "in the window: {} checkouts created, {} checkouts 409 out_of_stock, {} cart lines 409 "
+        "out_of_stock; {} units restocked in all",
+        created.load(), checkout_sold_out.load(), cart_sold_out.load(), restocked.load()));
+    return s;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App cli{"HTTP load benchmark: hello, notes, checkout and orders scenarios"};
+    CLI::App cli{"HTTP load benchmark: hello, notes, checkout, orders and hot scenarios"};
     Options o;
     o.bin = REDLOOP_BINARY_DIR "/api/redloop";
     cli.add_option("--scenario", o.scenario, "which scenario (all: each in turn)")
-        ->check(CLI::IsMember({"hello", "notes", "checkout", "orders", "all"}));
+        ->check(CLI::IsMember({"hello", "notes", "checkout", "orders", "hot", "all"}));
     cli.add_option("--connections", o.connections,
                    "concurrent virtual clients, one connection each")
         ->check(CLI::Range(1, 10'000));
@@ -1408,6 +1540,11 @@ int main(int argc, char** argv) {
                    "checkouts made first when orders runs alone on a fresh database")
         ->check(CLI::Range(1, 10'000'000));
     cli.add_option("--orders-merchant", o.orders_merchant, "list this merchant's orders");
+    cli.add_option("--hot-stock", o.hot_stock, "units of the hot scenario's SKU at the start")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{10'000'000}));
+    cli.add_option("--hot-restock", o.hot_restock,
+                   "units the hot scenario's merchant adds every 100 ms (0: none)")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000}));
     CLI11_PARSE(cli, argc, argv);
     raise_fd_limit();
     signal(SIGPIPE, SIG_IGN);
@@ -1434,6 +1571,8 @@ int main(int argc, char** argv) {
                 results.push_back(scenario_notes(o));
             } else if (name == "checkout") {
                 results.push_back(scenario_checkout(o, orders_next ? &handoff : nullptr));
+            } else if (name == "hot") {
+                results.push_back(scenario_hot(o));
             } else {
                 results.push_back(scenario_orders(o, &handoff));
             }

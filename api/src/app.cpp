@@ -96,7 +96,10 @@ engine::Result<boost::json::value> Context::json_body() const {
 }
 
 App::App(db::Database& db, AppConfig config, Clock clock)
-    : db_(db), config_(std::move(config)), clock_(std::move(clock)) {
+    : db_(db),
+      config_(std::move(config)),
+      clock_(std::move(clock)),
+      checkout_limiter_(config_.checkout_rate_per_minute, config_.checkout_rate_burst) {
     add_ops_routes(router_);
     add_merchant_routes(router_);
     add_catalog_routes(router_);

@@ -22,6 +22,7 @@
 #include "auth.hpp"
 #include "http_types.hpp"
 #include "metrics.hpp"
+#include "rate_limiter.hpp"
 #include "redloop/db/database.hpp"
 #include "redloop/engine/ids.hpp"
 #include "redloop/engine/provider.hpp"
@@ -36,6 +37,10 @@ struct AppConfig {
     std::string webhook_secret;
     std::int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;
     std::int64_t checkout_ttl_ms = 900LL * 1000;  // reservations of an unpaid checkout
+    // POST /v1/checkouts per user (token bucket, in memory): refill per minute, 0 = off (the
+    // default here, for replays and in-process benchmarks; `serve` turns it on), and the burst.
+    std::int64_t checkout_rate_per_minute = 0;
+    std::int64_t checkout_rate_burst = 10;
 };
 
 using Clock = std::function<engine::Timestamp()>;
@@ -135,6 +140,8 @@ class App {
     // Static files (the dashboard) served under their mount; set before serving.
     void set_static_site(StaticSite site) { static_ = std::move(site); }
     Metrics& metrics() { return metrics_; }
+    // Per-user limit of checkout attempts (never consulted by a journal replay).
+    RateLimiter& checkout_limiter() { return checkout_limiter_; }
     ViewCounter& views() { return views_; }
     NoteCache& note_cache() { return note_cache_; }
 
@@ -166,6 +173,7 @@ class App {
     Clock clock_;
     Router router_;
     Metrics metrics_;
+    RateLimiter checkout_limiter_;
     ViewCounter views_;
     NoteCache note_cache_;
     TokenCache tokens_;

@@ -53,6 +53,9 @@ Result<CreateProduct> decode_create_product(const json::value& body) {
         s.title = item.string("title");
         s.price = item.money("price");
         s.stock = item.integer("stock", 0, kStockMax);
+        if (!item.is_null("per_user_limit")) {
+            s.per_user_limit = item.opt_integer("per_user_limit", 1, kPerUserLimitMax);
+        }
         cmd.skus.push_back(std::move(s));
     });
     return finish(r, std::move(cmd));
@@ -78,6 +81,12 @@ Result<SkuPatch> decode_sku_patch(const json::value& body) {
     SkuPatch p;
     p.title = r.opt_string("title");
     p.price = r.opt_money("price");
+    if (r.is_null("per_user_limit")) {
+        p.set_per_user_limit = true;
+    } else if (auto limit = r.opt_integer("per_user_limit", 1, kPerUserLimitMax)) {
+        p.set_per_user_limit = true;
+        p.per_user_limit = limit;
+    }
     return finish(r, std::move(p));
 }
 
@@ -312,6 +321,7 @@ json::value encode_sku(const Sku& s) {
     o["price"] = encode_money(s.price);
     o["available"] = s.available();
     o["status"] = to_string(s.status);
+    o["per_user_limit"] = s.per_user_limit ? json::value(*s.per_user_limit) : json::value(nullptr);
     return o;
 }
 
@@ -560,6 +570,7 @@ json::value encode_checkout(const Checkout& c, const std::vector<Order>& orders,
                         {"status", to_string(c.status)},
                         {"created_at", to_rfc3339(c.created_at)},
                         {"expires_at", to_rfc3339(c.expires_at)},
+                        {"extended", c.extended_at.has_value()},
                         {"orders", std::move(os)},
                         {"payment", encode_payment(p)}};
 }

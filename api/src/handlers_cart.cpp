@@ -55,6 +55,9 @@ Result<Response> put_item(Context& ctx) {
     return ctx.app.write(ctx, [&](db::Tx& tx) -> Result<Response> {
         CartLineContext found;
         found.sku = db::find_sku(tx, *sku);
+        if (found.sku && found.sku->per_user_limit && cmd->quantity > 0) {
+            found.units_bought = db::units_bought(tx, user, *sku);
+        }
         if (cmd->note_id) {
             found.note = db::find_note(tx, *cmd->note_id);
             if (found.note) {

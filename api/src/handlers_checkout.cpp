@@ -6,8 +6,11 @@
 #include "codec.hpp"
 #include "handler_util.hpp"
 #include "id_generator.hpp"
+#include "problem.hpp"
+#include "rate_limiter.hpp"
 #include "redloop/db/journal.hpp"
 #include "redloop/db/repos.hpp"
+#include "redloop/engine/flash_sale.hpp"
 
 namespace redloop::api {
 
@@ -35,6 +38,31 @@ std::string checkout_outcome(const Result<Response>& result) {
     return code && code->is_string() ? std::string(code->as_string()) : "refused";
 }
 
+// Per-user limits of the cart's SKUs against what the user already has in orders. Inside the
+// checkout's write transaction: writers take turns, so two checkouts of one user can't both
+// pass on the same count.
+Status check_purchase_limits(db::Tx& tx, const UserId& user, const PricedCart& cart) {
+    std::map<SkuId, std::int64_t> bought;
+    for (const auto& l : cart.lines) {
+        if (l.sku.per_user_limit) bought[l.sku.id] = db::units_bought(tx, user, l.sku.id);
+    }
+    if (bought.empty()) return {};
+    return engine::check_purchase_limits(cart, bought);
+}
+
+// 429 with Retry-After: a response rather than an error value, since it carries a header.
+Response rate_limited(const Context& ctx, std::int64_t retry_after_s) {
+    const auto& limiter = ctx.app.checkout_limiter();
+    auto r = problem_response(
+        Error{ErrorCode::rate_limited,
+              fmt::format("too many checkout attempts: at most {} a minute per user (bursts of "
+                          "{}); retry in {} s",
+                          limiter.per_minute(), limiter.burst(), retry_after_s)},
+        ctx.req.request_id);
+    r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
+    return r;
+}
+
 Result<Response> create_checkout(Context& ctx) {
     auto p = ctx.require({Role::user});
     if (!p) return fail(p.error());
@@ -47,9 +75,19 @@ Result<Response> create_checkout(Context& ctx) {
     auto request = decode_checkout(*body);
     if (!request) return fail(request.error());
     const auto user = UserId::trusted(p->sub.str());
+    if (!ctx.replaying) {
+        // Before any database work: a refused attempt changes nothing, is not journaled and is
+        // not stored under its Idempotency-Key (a retry after Retry-After runs normally).
+        const auto d = ctx.app.checkout_limiter().take(user.str(), RateLimiter::Clock::now());
+        if (!d.allowed) {
+            ctx.app.count_checkout("rate_limited");
+            return rate_limited(ctx, d.retry_after_s);
+        }
+    }
     auto result = ctx.app.write(ctx, [&](db::Tx& tx) -> Result<Response> {
         auto cart = load_priced_cart(tx, user);
         if (!cart) return fail(cart.error());
+        if (auto s = check_purchase_limits(tx, user, *cart); !s) return fail(s.error());
         std::map<MerchantId, Merchant> merchants;
         for (const auto& l : cart->lines) {
             if (merchants.contains(l.sku.merchant_id)) continue;
@@ -93,6 +131,33 @@ Result<Response> get_checkout(Context& ctx) {
         auto payment = db::find_payment(tx, c->payment_id);
         if (!payment) return fail(ErrorCode::internal, "payment missing for " + id->str());
         return json_response(200, encode_checkout(*c, db::orders_of_checkout(tx, *id), *payment));
+    });
+}
+
+// POST /v1/checkouts/{id}/extend: the reservation countdown starts again once (owner only).
+Result<Response> extend_checkout(Context& ctx) {
+    auto p = ctx.require({Role::user});
+    if (!p) return fail(p.error());
+    auto id = path_id<CheckoutId>(ctx, 0);
+    if (!id) return fail(id.error());
+    if (auto s = decode_empty(ctx.req.body); !s) return fail(s.error());
+    return ctx.app.write(ctx, [&](db::Tx& tx) -> Result<Response> {
+        auto c = db::find_checkout(tx, *id);
+        if (!c || !may_see(*p, c->user_id)) {
+            return fail(ErrorCode::not_found, fmt::format("no checkout {}", id->str()));
+        }
+        auto payment = db::find_payment(tx, c->payment_id);
+        if (!payment) return fail(ErrorCode::internal, "payment missing for " + id->str());
+        auto extended =
+            decide_extend_checkout(*c, *payment, ctx.now, ctx.app.config().checkout_ttl_ms);
+        if (!extended) return fail(extended.error());
+        if (!db::extend_checkout(tx, *extended)) {
+            return fail(
+                ErrorCode::conflict,
+                fmt::format("checkout {} changed while it was being extended; retry", id->str()));
+        }
+        return json_response(200,
+                             encode_checkout(*extended, db::orders_of_checkout(tx, *id), *payment));
     });
 }
 
@@ -199,6 +264,7 @@ bool expire_checkout(db::Database& db, const CheckoutId& id, Timestamp now) {
 void add_checkout_routes(Router& r) {
     r.add("POST", "/v1/checkouts", create_checkout);
     r.add("GET", "/v1/checkouts/{id}", get_checkout);
+    r.add("POST", "/v1/checkouts/{id}/extend", extend_checkout);
     r.add("GET", "/v1/payments/{id}", get_payment);
 }
 

@@ -37,6 +37,11 @@ void add_ops_routes(Router& r) {
         for (const auto& [outcome, n] : ctx.app.checkout_counts()) {
             extra += fmt::format("redloop_checkouts_total{{outcome=\"{}\"}} {}\n", outcome, n);
         }
+        extra += fmt::format(
+            "# HELP redloop_rate_limited_total Requests refused by a per-user rate limit (429).\n"
+            "# TYPE redloop_rate_limited_total counter\n"
+            "redloop_rate_limited_total{{route=\"/v1/checkouts\"}} {}\n",
+            ctx.app.checkout_limiter().refused());
         auto counts = ctx.app.db().read(
             [](db::Tx& tx) -> engine::Result<std::vector<std::pair<std::string, std::int64_t>>> {
                 return db::order_counts_by_status(tx);

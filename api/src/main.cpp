@@ -142,6 +142,20 @@ int main(int argc, char** argv) {
         ->envname("REDLOOP_CHECKOUT_TTL")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400}))
         ->capture_default_str();
+    std::int64_t checkout_rate_per_minute = 30;
+    serve
+        ->add_option("--checkout-rate-per-minute", checkout_rate_per_minute,
+                     "checkout attempts a user may make per minute, beyond the burst (0: no limit)")
+        ->envname("REDLOOP_CHECKOUT_RATE_PER_MINUTE")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000}))
+        ->capture_default_str();
+    std::int64_t checkout_rate_burst = 10;
+    serve
+        ->add_option("--checkout-burst", checkout_rate_burst,
+                     "checkout attempts a user may make at once before the per-minute rate applies")
+        ->envname("REDLOOP_CHECKOUT_BURST")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000}))
+        ->capture_default_str();
     std::int64_t sandbox_delay_ms = 20;
     serve
         ->add_option("--sandbox-webhook-delay", sandbox_delay_ms,
@@ -401,6 +415,8 @@ int main(int argc, char** argv) {
     }
     api::AppConfig config;
     config.checkout_ttl_ms = checkout_ttl_s * 1000;
+    config.checkout_rate_per_minute = checkout_rate_per_minute;
+    config.checkout_rate_burst = checkout_rate_burst;
     if (!load_secret("REDLOOP_JWT_SECRET", dev, config.jwt_secret)) return 2;
     if (!load_secret("REDLOOP_WEBHOOK_SECRET", dev, config.webhook_secret)) return 2;
     const std::size_t pool =
@@ -424,6 +440,12 @@ int main(int argc, char** argv) {
     app.set_stream_hub(&hub);
     spdlog::info("database {} ready; {} I/O threads, {} write workers, {} connections",
                  db->description(), server_options.threads, server_options.workers, pool);
+    if (checkout_rate_per_minute > 0) {
+        spdlog::info("checkouts limited to {} a minute per user, bursts of {}",
+                     checkout_rate_per_minute, checkout_rate_burst);
+    } else {
+        spdlog::info("checkouts are not rate limited (--checkout-rate-per-minute 0)");
+    }
     const int rc =
         api::run_server(app, server_options, [&](const std::string& address, unsigned short port) {
             // The sandbox delivers its webhooks to this very server.

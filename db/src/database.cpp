@@ -642,10 +642,12 @@ engine::Result<std::vector<std::string>> Database::migrate() {
     std::vector<std::string> applied;
     for (const auto& m : builtin_migrations()) {
         auto done = write([&](Tx& tx) -> engine::Result<bool> {
-            int current = 0;
-            soci::indicator ind = soci::i_null;
-            tx.sql() << "SELECT MAX(version) FROM schema_migrations", soci::into(current, ind);
-            if (ind == soci::i_ok && current >= m.version) return false;
+            // Applied when not yet recorded (not "above the highest recorded"), so a migration
+            // numbered below one already applied -- two branches merged -- still runs.
+            int recorded = 0;
+            tx.sql() << "SELECT COUNT(*) FROM schema_migrations WHERE version = :v",
+                soci::use(m.version), soci::into(recorded);
+            if (recorded > 0) return false;
             for (const auto& stmt : split_statements(apply_dialect(m.sql, impl_->dialect))) {
                 tx.sql() << stmt;
             }

@@ -134,7 +134,7 @@ constexpr TableSpec kTables[] = {
     {"product_media", "product_id, position, type, url", "product_id, position"},
     {"skus",
      "id, product_id, merchant_id, title, price_minor, currency, on_hand, reserved, position, "
-     "created_at, updated_at",
+     "created_at, updated_at, per_user_limit",
      "id"},
     {"inventory_ledger", "sku_id, kind, on_hand_delta, reserved_delta, reason, ref, actor_id, at",
      "sku_id, seq"},
@@ -142,7 +142,8 @@ constexpr TableSpec kTables[] = {
     {"note_media", "note_id, position, type, url", "note_id, position"},
     {"note_skus", "note_id, sku_id, position", "note_id, sku_id"},
     {"cart_lines", "user_id, sku_id, quantity, note_id, added_at, updated_at", "user_id, seq"},
-    {"checkouts", "id, user_id, status, payment_id, created_at, expires_at, updated_at", "id"},
+    {"checkouts",
+     "id, user_id, status, payment_id, created_at, expires_at, updated_at, extended_at", "id"},
     {"payments",
      "id, checkout_id, user_id, status, amount_minor, refunded_minor, currency, created_at, "
      "updated_at",

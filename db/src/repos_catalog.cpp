@@ -124,8 +124,9 @@ std::vector<Media> load_media(Tx& tx, const std::string& table, const std::strin
 
 struct SkuRow {
     std::string id, product_id, merchant_id, title, currency, status;
-    long long price = 0, on_hand = 0, reserved = 0, created = 0, updated = 0;
+    long long price = 0, on_hand = 0, reserved = 0, created = 0, updated = 0, limit = 0;
     int position = 0;
+    soci::indicator limit_ind = soci::i_null;
 
     void bind(Query& q) {
         q.into(id)
@@ -139,7 +140,8 @@ struct SkuRow {
             .into(position)
             .into(created)
             .into(updated)
-            .into(status);
+            .into(status)
+            .into(limit, limit_ind);
     }
     Sku to_sku() const {
         Sku s;
@@ -154,14 +156,24 @@ struct SkuRow {
         s.status = parse_product_status(status).value_or(ProductStatus::archived);
         s.created_at = Timestamp{created};
         s.updated_at = Timestamp{updated};
+        if (limit_ind == soci::i_ok) s.per_user_limit = limit;
         return s;
     }
 };
 
 constexpr const char* kSkuSelect =
     "SELECT s.id, s.product_id, s.merchant_id, s.title, s.price_minor, s.currency, s.on_hand, "
-    "s.reserved, s.position, s.created_at, s.updated_at, p.status "
+    "s.reserved, s.position, s.created_at, s.updated_at, p.status, s.per_user_limit "
     "FROM skus s JOIN products p ON p.id = s.product_id ";
+
+// A nullable integer column bound from an optional.
+struct NullableInt {
+    long long value = 0;
+    soci::indicator ind = soci::i_null;
+};
+NullableInt nullable_int(const std::optional<std::int64_t>& v) {
+    return v ? NullableInt{*v, soci::i_ok} : NullableInt{};
+}
 
 }  // namespace
 
@@ -188,10 +200,11 @@ void insert_product(Tx& tx, const ProductCreated& created) {
         const long long price = s.price.minor;
         const long long zero = 0;
         const long long sca = s.created_at.unix_ms, sua = s.updated_at.unix_ms;
+        auto limit = nullable_int(s.per_user_limit);
         Query qs(tx,
                  "INSERT INTO skus (id, product_id, merchant_id, title, price_minor, currency, "
-                 "on_hand, reserved, position, created_at, updated_at) VALUES (:id, :p, :m, :t, "
-                 ":pr, :c, :oh, :r, :pos, :ca, :ua)");
+                 "on_hand, reserved, position, created_at, updated_at, per_user_limit) VALUES "
+                 "(:id, :p, :m, :t, :pr, :c, :oh, :r, :pos, :ca, :ua, :lim)");
         // Stock starts at zero and arrives through the ledger, so on_hand = SUM(ledger).
         qs.use(s.id.str())
             .use(s.product_id.str())
@@ -203,7 +216,8 @@ void insert_product(Tx& tx, const ProductCreated& created) {
             .use(zero)
             .use(s.position)
             .use(sca)
-            .use(sua);
+            .use(sua)
+            .use(limit.value, limit.ind);
         qs.run();
     }
     for (const StockMovement& m : created.movements) apply_stock_movement(tx, m);
@@ -286,10 +300,11 @@ void update_sku(Tx& tx, const Sku& s) {
     old.run();
     if (old_price != price || old_currency != currency)
         tx.changes().note(TxChanges::Entity::sku, s.id.str(), "sku.price_changed");
+    auto limit = nullable_int(s.per_user_limit);
     Query q(tx,
-            "UPDATE skus SET title = :t, price_minor = :p, currency = :c, updated_at = :ua "
-            "WHERE id = :id");
-    q.use(s.title).use(price).use(currency).use(ua).use(s.id.str());
+            "UPDATE skus SET title = :t, price_minor = :p, currency = :c, per_user_limit = :l, "
+            "updated_at = :ua WHERE id = :id");
+    q.use(s.title).use(price).use(currency).use(limit.value, limit.ind).use(ua).use(s.id.str());
     q.run();
 }
 
@@ -352,8 +367,8 @@ Page<InventoryItem> merchant_inventory(Tx& tx, const MerchantId& merchant,
     const int fetch_n = limit + 1;
     Query q(tx,
             "SELECT s.id, s.product_id, s.merchant_id, s.title, s.price_minor, s.currency, "
-            "s.on_hand, s.reserved, s.position, s.created_at, s.updated_at, p.status, p.title, "
-            "s.seq FROM skus s JOIN products p ON p.id = s.product_id "
+            "s.on_hand, s.reserved, s.position, s.created_at, s.updated_at, p.status, "
+            "s.per_user_limit, p.title, s.seq FROM skus s JOIN products p ON p.id = s.product_id "
             "WHERE s.merchant_id = :m AND s.seq < :b ORDER BY s.seq DESC LIMIT :l");
     row.bind(q);
     q.into(product_title).into(seq).use(merchant.str()).use(before).use(fetch_n);

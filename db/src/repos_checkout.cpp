@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "redloop/db/repos.hpp"
+#include "redloop/engine/flash_sale.hpp"
 #include "soci_util.hpp"
 
 namespace redloop::db {
@@ -620,20 +621,68 @@ std::vector<SkuId> insert_checkout(Tx& tx, const CheckoutPlan& plan) {
 
 std::optional<Checkout> find_checkout(Tx& tx, const CheckoutId& id) {
     std::string user, status, payment;
-    long long created = 0, expires = 0, updated = 0;
+    long long created = 0, expires = 0, updated = 0, extended = 0;
+    soci::indicator extended_ind = soci::i_null;
     Query q(tx,
-            "SELECT user_id, status, payment_id, created_at, expires_at, updated_at FROM checkouts "
-            "WHERE id = :id");
-    q.into(user).into(status).into(payment).into(created).into(expires).into(updated).use(id.str());
+            "SELECT user_id, status, payment_id, created_at, expires_at, updated_at, extended_at "
+            "FROM checkouts WHERE id = :id");
+    q.into(user)
+        .into(status)
+        .into(payment)
+        .into(created)
+        .into(expires)
+        .into(updated)
+        .into(extended, extended_ind)
+        .use(id.str());
     q.execute();
     if (!q.fetch()) return std::nullopt;
-    return Checkout{id,
-                    UserId::trusted(user),
-                    parse_checkout_status(status).value_or(CheckoutStatus::cancelled),
-                    PaymentId::trusted(payment),
-                    Timestamp{created},
-                    Timestamp{expires},
-                    Timestamp{updated}};
+    return Checkout{
+        id,
+        UserId::trusted(user),
+        parse_checkout_status(status).value_or(CheckoutStatus::cancelled),
+        PaymentId::trusted(payment),
+        Timestamp{created},
+        Timestamp{expires},
+        Timestamp{updated},
+        extended_ind == soci::i_ok ? std::optional<Timestamp>(Timestamp{extended}) : std::nullopt};
+}
+
+bool extend_checkout(Tx& tx, const Checkout& c) {
+    if (!c.extended_at) return false;
+    const long long expires = c.expires_at.unix_ms, extended = c.extended_at->unix_ms,
+                    updated = c.updated_at.unix_ms;
+    Query q(tx,
+            "UPDATE checkouts SET expires_at = :e, extended_at = :x, updated_at = :ua "
+            "WHERE id = :id AND status = 'awaiting_payment' AND extended_at IS NULL");
+    q.use(expires).use(extended).use(updated).use(c.id.str());
+    return q.run() == 1;
+}
+
+namespace {
+// "'awaiting_payment', 'paid', ..." from the engine's list, so SQL and engine agree.
+const std::string& limit_statuses_sql() {
+    static const std::string list = [] {
+        std::string out;
+        for (const auto s : kLimitCountedStatuses) {
+            out += (out.empty() ? "'" : ", '") + std::string(to_string(s)) + "'";
+        }
+        return out;
+    }();
+    return list;
+}
+}  // namespace
+
+std::int64_t units_bought(Tx& tx, const UserId& user, const SkuId& sku) {
+    long long n = 0;
+    soci::indicator ind = soci::i_null;
+    Query q(tx,
+            "SELECT SUM(l.quantity) FROM orders o JOIN order_lines l ON l.order_id = o.id "
+            "WHERE o.user_id = :u AND o.status IN (" +
+                limit_statuses_sql() + ") AND l.sku_id = :s");
+    q.into(n, ind).use(user.str()).use(sku.str());
+    q.execute();
+    if (!q.fetch() || ind != soci::i_ok) return 0;
+    return n;
 }
 
 bool update_checkout_status(Tx& tx, const Checkout& c, CheckoutStatus from) {

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cassert>
 
+#include "redloop/engine/flash_sale.hpp"
+
 namespace redloop::engine {
 
 Status validate(const SetCartLine& cmd) {
@@ -28,6 +30,9 @@ Result<std::optional<CartLine>> decide_set_line(const std::vector<CartLine>& car
         return fail(
             ErrorCode::conflict,
             fmt::format("sku {} belongs to an archived product and can't be bought", sku.id.str()));
+    }
+    if (auto s = check_purchase_limit(sku, ctx.units_bought, cmd.quantity); !s) {
+        return fail(s.error());
     }
     if (cmd.quantity > sku.available()) {
         return fail(ErrorCode::out_of_stock,

@@ -97,6 +97,14 @@ Status check_commission(int bps) {
     }
     return {};
 }
+Status check_per_user_limit(std::string_view field, const std::optional<std::int64_t>& limit) {
+    if (limit && (*limit < 1 || *limit > kPerUserLimitMax)) {
+        return fail(ErrorCode::invalid_request,
+                    fmt::format("{} must be between 1 and {}, or null for no limit", field,
+                                kPerUserLimitMax));
+    }
+    return {};
+}
 Status check_shop_currency(std::string_view field, const Merchant& merchant, const Money& m) {
     if (!(m.currency == merchant.currency)) {
         return fail(ErrorCode::invalid_request,
@@ -134,6 +142,9 @@ Status validate(const CreateProduct& cmd) {
             return fail(ErrorCode::invalid_request,
                         fmt::format("{}.stock must be between 0 and {}", field, kStockMax));
         }
+        if (auto s = check_per_user_limit(field + ".per_user_limit", sku.per_user_limit); !s) {
+            return s;
+        }
     }
     return {};
 }
@@ -170,6 +181,7 @@ Result<ProductCreated> decide_create_product(const Merchant& merchant, const Cre
         sku.status = ProductStatus::active;
         sku.created_at = now;
         sku.updated_at = now;
+        sku.per_user_limit = n.per_user_limit;
         out.skus.push_back(sku);
         if (n.stock > 0) {
             out.movements.push_back(StockMovement{sku.id, MovementKind::adjustment, n.stock, 0,
@@ -208,8 +220,10 @@ Status validate(const SkuPatch& p) {
     if (p.title) {
         if (auto s = check_text("title", *p.title, 1, kTitleMax, Lines::single); !s) return s;
     }
-    if (p.price) return check_price("price", *p.price);
-    return {};
+    if (p.price) {
+        if (auto s = check_price("price", *p.price); !s) return s;
+    }
+    return check_per_user_limit("per_user_limit", p.per_user_limit);
 }
 
 Result<Sku> apply_patch(const Merchant& merchant, const Sku& sku, const SkuPatch& p,
@@ -220,6 +234,7 @@ Result<Sku> apply_patch(const Merchant& merchant, const Sku& sku, const SkuPatch
         if (auto s = check_shop_currency("price", merchant, *p.price); !s) return fail(s.error());
         out.price = *p.price;
     }
+    if (p.set_per_user_limit) out.per_user_limit = p.per_user_limit;
     out.updated_at = now;
     return out;
 }

@@ -12,6 +12,7 @@ add_executable(integration_tests
   ${REDLOOP_IT_DIR}/catalog_test.cpp
   ${REDLOOP_IT_DIR}/checkout_test.cpp
   ${REDLOOP_IT_DIR}/cli_test.cpp
+  ${REDLOOP_IT_DIR}/flash_sale_test.cpp
   ${REDLOOP_IT_DIR}/http_test.cpp
   ${REDLOOP_IT_DIR}/merchants_test.cpp
   ${REDLOOP_IT_DIR}/notes_test.cpp
@@ -36,6 +37,7 @@ set(REDLOOP_IT_SUITES
   integration_merchants
   integration_catalog
   integration_checkout
+  integration_flash_sale
   integration_notes
   integration_analytics
   integration_payments

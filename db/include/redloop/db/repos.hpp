@@ -29,7 +29,7 @@ std::optional<engine::Product> find_product(Tx& tx, const engine::ProductId& id)
 std::vector<engine::Sku> skus_of_product(Tx& tx, const engine::ProductId& id);
 void update_product(Tx& tx, const engine::Product& p);
 std::optional<engine::Sku> find_sku(Tx& tx, const engine::SkuId& id);
-// Writes title and price (stock moves only through apply_stock_movement).
+// Writes title, price and per-user limit (stock moves only through apply_stock_movement).
 void update_sku(Tx& tx, const engine::Sku& sku);
 // Applies the movement with a guarded update (on_hand + d1 >= reserved + d2, both >= 0) and
 // appends it to the ledger. Returns false, changing nothing, when the guard fails.
@@ -106,6 +106,12 @@ void clear_cart(Tx& tx, const engine::UserId& user);
 // updates. Returns the SKUs whose reservation failed (then the caller must roll back).
 std::vector<engine::SkuId> insert_checkout(Tx& tx, const engine::CheckoutPlan& plan);
 std::optional<engine::Checkout> find_checkout(Tx& tx, const engine::CheckoutId& id);
+// Writes the extension (expires_at, extended_at) if the checkout still awaits payment and was
+// not extended; false (nothing written) otherwise.
+bool extend_checkout(Tx& tx, const engine::Checkout& checkout);
+// Units of `sku` in the user's orders counted by per-user limits (engine::counts_toward_limit):
+// the user's orders (orders_by_user_status) joined to their lines.
+std::int64_t units_bought(Tx& tx, const engine::UserId& user, const engine::SkuId& sku);
 // Moves the checkout from `from` to its new status; false when it was no longer `from`.
 bool update_checkout_status(Tx& tx, const engine::Checkout& checkout, engine::CheckoutStatus from);
 std::vector<engine::CheckoutId> due_checkouts(Tx& tx, engine::Timestamp now, int limit);

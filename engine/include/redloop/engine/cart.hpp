@@ -35,10 +35,14 @@ struct CartLineContext {
     std::optional<Sku> sku;
     std::optional<Note> note;
     std::vector<ProductId> note_products;  // products of the SKUs the note tags
+    // Units of the SKU the user already has in orders counted by its per-user limit (read only
+    // when the SKU has one; see flash_sale.hpp).
+    std::int64_t units_bought = 0;
 };
 
 // The line after the command (nullopt: remove it). Refuses an unknown or archived SKU, more
-// than is available, a note that doesn't exist or doesn't tag the SKU's product, a full cart.
+// than the SKU's per-user limit allows (409 conflict), more than is available, a note that
+// doesn't exist or doesn't tag the SKU's product, a full cart.
 Result<std::optional<CartLine>> decide_set_line(const std::vector<CartLine>& cart,
                                                 const SetCartLine& cmd, const CartLineContext& ctx,
                                                 Timestamp now);

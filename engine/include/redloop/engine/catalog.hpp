@@ -21,6 +21,7 @@ inline constexpr std::size_t kReasonMax = 200;
 inline constexpr std::int64_t kStockMax = 10'000'000;        // units on hand of one SKU
 inline constexpr std::int64_t kPriceMinorMax = 100'000'000;  // 1 000 000.00 CNY per unit
 inline constexpr int kCommissionBpsMax = 8000;
+inline constexpr std::int64_t kPerUserLimitMax = 999;  // units of one SKU per buyer (flash sales)
 
 enum class MediaType { image, video };
 std::string_view to_string(MediaType t);
@@ -62,6 +63,9 @@ struct Sku {
     ProductStatus status = ProductStatus::active;  // its product's status
     Timestamp created_at;
     Timestamp updated_at;
+    // Units one buyer may hold in orders that are not cancelled, expired or refunded
+    // (flash_sale.hpp); nullopt: no limit.
+    std::optional<std::int64_t> per_user_limit = std::nullopt;
 
     std::int64_t available() const { return on_hand - reserved; }
 };
@@ -91,6 +95,7 @@ struct NewSku {
     std::string title;
     Money price;
     std::int64_t stock = 0;
+    std::optional<std::int64_t> per_user_limit = std::nullopt;  // 1..kPerUserLimitMax, or none
 };
 
 struct CreateProduct {
@@ -128,6 +133,8 @@ Product apply_patch(const Product& product, const ProductPatch& patch, Timestamp
 struct SkuPatch {
     std::optional<std::string> title;
     std::optional<Money> price;
+    bool set_per_user_limit = false;  // true with nullopt removes the limit
+    std::optional<std::int64_t> per_user_limit = std::nullopt;
 };
 Status validate(const SkuPatch& patch);
 Result<Sku> apply_patch(const Merchant& merchant, const Sku& sku, const SkuPatch& patch,

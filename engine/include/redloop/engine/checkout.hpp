@@ -25,6 +25,8 @@ struct Checkout {
     Timestamp created_at;
     Timestamp expires_at;
     Timestamp updated_at;
+    std::optional<Timestamp> extended_at =
+        std::nullopt;  // when its reservation was extended (once at most)
 };
 
 struct CheckoutIds {
