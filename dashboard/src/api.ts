@@ -21,13 +21,26 @@ export interface Merchant {
   currency: string;
 }
 
+/** Who stands behind a note, set by the engine: the shop itself, or a creator paid commission. */
+export type Disclosure = 'brand' | 'affiliate';
+
 export interface OrderLine {
   sku_id: string;
   title: string;
   quantity: number;
   unit_price: Money;
   line_total: Money;
+  /** This line's part of the order's discount (absent from servers without coupons). */
+  discount?: Money;
   note_id: string | null;
+  /** The note's disclosure, when the server sends it with the line. */
+  disclosure?: Disclosure | null;
+}
+
+/** One coupon's discount on an order. */
+export interface OrderDiscount {
+  code: string;
+  amount: Money;
 }
 
 export interface Address {
@@ -49,6 +62,7 @@ export interface Order {
   subtotal: Money;
   shipping_fee: Money;
   discount?: Money;
+  discounts?: OrderDiscount[];
   total: Money;
   refunded_amount: Money;
   shipping_address: Address | null;
@@ -97,6 +111,79 @@ export interface NoteStats {
   orders: number;
   units: number;
   gmv: Money;
+  /** Optional columns, shown when the server sends them. */
+  discount?: Money;
+  commission?: Money;
+  net?: Money;
+  disclosure?: Disclosure | null;
+}
+
+// ---- promotions (coupons) ----
+
+export type CouponKind = 'percent' | 'amount';
+export type CouponStatus = 'active' | 'disabled';
+
+export interface Coupon {
+  code: string;
+  scope: 'merchant' | 'platform';
+  merchant_id: string | null;
+  kind: CouponKind;
+  /** A percent (1–100) for `percent`; minor units of `currency` for `amount`. */
+  value: number;
+  currency: string;
+  min_spend: Money;
+  starts_at: string | null;
+  ends_at: string | null;
+  max_redemptions: number | null;
+  per_user_limit: number | null;
+  status: CouponStatus;
+  created_at: string;
+  updated_at: string;
+  /** Checkouts holding it or paid with it (its owner only). */
+  in_use?: number;
+  /** Checkouts paid with it (its owner only). */
+  redeemed?: number;
+}
+
+export interface CouponCreate {
+  code: string;
+  kind: CouponKind;
+  value: number;
+  min_spend?: Money;
+  starts_at?: string;
+  ends_at?: string;
+  max_redemptions?: number;
+  per_user_limit?: number;
+}
+
+export interface CouponPatch {
+  status?: CouponStatus;
+  ends_at?: string;
+  max_redemptions?: number;
+}
+
+// ---- creator commissions owed by the shop ----
+
+export type CommissionKind = 'accrue' | 'reverse' | 'settle';
+
+export interface CommissionEntry {
+  order_id: string;
+  note_id: string;
+  creator_id: string;
+  kind: CommissionKind;
+  amount: Money;
+  at: string;
+  disclosure?: Disclosure | null;
+}
+
+/** GET /v1/merchants/me/commissions: totals over everything, entries newest first, paged. */
+export interface MerchantCommissions {
+  accrued: Money;
+  reversed: Money;
+  settled: Money;
+  owed: Money;
+  entries: CommissionEntry[];
+  next_cursor: string | null;
 }
 
 export interface Page<T> {
@@ -198,6 +285,32 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
 
 export function post<T>(path: string, body: unknown, headers?: Record<string, string>): Promise<T> {
   return request<T>(path, { method: 'POST', body, headers });
+}
+
+export function patch<T>(path: string, body: unknown): Promise<T> {
+  return request<T>(path, { method: 'PATCH', body });
+}
+
+function pageQuery(limit: number, cursor: string | null): string {
+  return `limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+}
+
+/** The shop's coupons, newest first. */
+export function listCoupons(limit: number, cursor: string | null): Promise<Page<Coupon>> {
+  return request<Page<Coupon>>(`/v1/coupons?${pageQuery(limit, cursor)}`);
+}
+
+export function createCoupon(body: CouponCreate): Promise<Coupon> {
+  return post<Coupon>('/v1/coupons', body);
+}
+
+export function updateCoupon(code: string, body: CouponPatch): Promise<Coupon> {
+  return patch<Coupon>(`/v1/coupons/${encodeURIComponent(code)}`, body);
+}
+
+/** What the shop owes creators; a ProblemError with status 404 where the server lacks the route. */
+export function getMerchantCommissions(limit: number, cursor: string | null): Promise<MerchantCommissions> {
+  return request<MerchantCommissions>(`/v1/merchants/me/commissions?${pageQuery(limit, cursor)}`);
 }
 
 /** Follows next_cursor until the list ends (bounded, in case a server loops). */

@@ -1,5 +1,5 @@
 // The Redloop merchant dashboard: sign-in, the header and tabs, the live stream, and routing
-// between the orders, inventory and attribution views.
+// between the orders, inventory, attribution, promotions and creator payouts views.
 import './styles.css';
 import { describeError, loadToken, onUnauthorized, request, saveToken, type Merchant } from './api';
 import { h, replace } from './dom';
@@ -8,12 +8,16 @@ import type { View } from './ui';
 import { AttributionView } from './views/attribution';
 import { InventoryView } from './views/inventory';
 import { OrdersView } from './views/orders';
+import { PayoutsView } from './views/payouts';
+import { PromotionsView } from './views/promotions';
 
-type Route = 'orders' | 'inventory' | 'attribution';
-const ROUTES: { route: Route; label: string }[] = [
+type Route = 'orders' | 'inventory' | 'attribution' | 'promotions' | 'payouts';
+const ROUTES: { route: Route; label: string; title?: string }[] = [
   { route: 'orders', label: 'Orders' },
   { route: 'inventory', label: 'Inventory' },
   { route: 'attribution', label: 'Attribution' },
+  { route: 'promotions', label: 'Promotions' },
+  { route: 'payouts', label: 'Payouts', title: 'Creator payouts' },
 ];
 
 const root = document.getElementById('app') as HTMLElement;
@@ -149,10 +153,12 @@ function startSession(token: string, merchant: Merchant): void {
     orders: new OrdersView(),
     inventory: new InventoryView(),
     attribution,
+    promotions: new PromotionsView(merchant.currency || 'CNY'),
+    payouts: new PayoutsView(),
   };
   const tabs = {} as Record<Route, HTMLAnchorElement>;
-  for (const { route, label } of ROUTES) {
-    tabs[route] = h('a', { href: `#/${route}`, class: 'tab', 'data-testid': `tab-${route}` }, label);
+  for (const { route, label, title } of ROUTES) {
+    tabs[route] = h('a', { href: `#/${route}`, class: 'tab', 'data-testid': `tab-${route}`, title }, label);
   }
   const live = new LiveClient({
     token,
@@ -229,7 +235,8 @@ function route(): void {
     else session.tabs[r].removeAttribute('aria-current');
   }
   session.views[next].show();
-  const label = ROUTES.find((r) => r.route === next)?.label ?? '';
+  const found = ROUTES.find((r) => r.route === next);
+  const label = found?.title ?? found?.label ?? '';
   document.title = `${label} · Redloop`;
 }
 

@@ -24,6 +24,28 @@ export function statusLabel(status: string): string {
   return status.replace(/_/g, ' ');
 }
 
+const DISCLOSURES: Record<string, { label: string; title: string }> = {
+  brand: { label: 'Brand', title: 'Posted by the shop itself' },
+  affiliate: { label: 'Affiliate', title: 'The author earns commission on sales from this note' },
+};
+
+/** "Brand" or "Affiliate" for a note's disclosure; nothing when it is absent, null or unknown. */
+export function disclosureBadge(disclosure: unknown): HTMLSpanElement | null {
+  if (typeof disclosure !== 'string' || !Object.hasOwn(DISCLOSURES, disclosure)) return null;
+  const d = DISCLOSURES[disclosure];
+  if (!d) return null;
+  return h(
+    'span',
+    {
+      class: `badge badge-disclosure badge-${disclosure}`,
+      title: d.title,
+      'data-testid': 'disclosure-badge',
+      'data-disclosure': disclosure,
+    },
+    d.label,
+  );
+}
+
 export function statusBadge(status: string, testid?: string): HTMLSpanElement {
   return h(
     'span',

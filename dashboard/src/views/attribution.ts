@@ -4,7 +4,7 @@ import { ProblemError, describeError, request, type NoteStats } from '../api';
 import { h, replace } from '../dom';
 import type { LiveEvent } from '../live';
 import { formatCount, formatMoney, formatTime, toMajor } from '../money';
-import type { View } from '../ui';
+import { disclosureBadge, type View } from '../ui';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
 Chart.defaults.font.family =
@@ -16,7 +16,9 @@ const AUTO_REFRESH_MS = 10_000;
 const EVENT_DELAY_MS = 1200;
 const EVENT_MIN_GAP_MS = 3000;
 
-type SortKey = 'note' | 'views' | 'add_to_carts' | 'orders' | 'units' | 'gmv' | 'conversion';
+/** Money columns some servers add to each row (coupons taken off, commission owed, what is left). */
+type ExtraKey = 'discount' | 'commission' | 'net';
+type SortKey = 'note' | 'views' | 'add_to_carts' | 'orders' | 'units' | 'gmv' | 'conversion' | ExtraKey;
 
 interface Column {
   key: SortKey;
@@ -34,6 +36,20 @@ const COLUMNS: Column[] = [
   { key: 'gmv', label: 'GMV', testid: 'attr-gmv', numeric: true },
   { key: 'conversion', label: 'Conversion', testid: 'attr-conversion', numeric: true },
 ];
+
+/** Shown after GMV when any row carries them. */
+const EXTRA_COLUMNS: (Column & { key: ExtraKey })[] = [
+  { key: 'discount', label: 'Discount', testid: 'attr-discount', numeric: true },
+  { key: 'commission', label: 'Commission', testid: 'attr-commission', numeric: true },
+  { key: 'net', label: 'Net', testid: 'attr-net', numeric: true },
+];
+
+function columnsFor(notes: NoteStats[]): Column[] {
+  const extra = EXTRA_COLUMNS.filter((c) => notes.some((n) => n[c.key] !== undefined && n[c.key] !== null));
+  if (extra.length === 0) return COLUMNS;
+  const at = COLUMNS.findIndex((c) => c.key === 'gmv') + 1;
+  return [...COLUMNS.slice(0, at), ...extra, ...COLUMNS.slice(at)];
+}
 
 function conversion(n: NoteStats): number | null {
   return n.views > 0 ? n.orders / n.views : null;
@@ -55,6 +71,10 @@ function sortValue(n: NoteStats, key: SortKey): number | string {
       return noteName(n).toLocaleLowerCase();
     case 'gmv':
       return n.gmv.amount;
+    case 'discount':
+    case 'commission':
+    case 'net':
+      return n[key]?.amount ?? Number.NEGATIVE_INFINITY;
     case 'conversion':
       return conversion(n) ?? -1;
     case 'views':
@@ -71,6 +91,10 @@ function cellText(n: NoteStats, key: SortKey): string {
       return noteName(n);
     case 'gmv':
       return formatMoney(n.gmv);
+    case 'discount':
+    case 'commission':
+    case 'net':
+      return formatMoney(n[key]);
     case 'conversion':
       return formatConversion(n);
     case 'views':
@@ -90,6 +114,7 @@ export class AttributionView implements View {
   readonly el: HTMLElement;
   private notes: NoteStats[] = [];
   private sort: { key: SortKey; dir: 'ascending' | 'descending' } = { key: 'gmv', dir: 'descending' };
+  private columns: Column[] = COLUMNS;
   private visible = false;
   private timer: number | undefined;
   private eventTimer: number | undefined;
@@ -207,6 +232,12 @@ export class AttributionView implements View {
     try {
       const res = await request<{ data: NoteStats[] }>('/v1/analytics/notes');
       this.notes = res.data;
+      const columns = columnsFor(this.notes);
+      if (columns.map((c) => c.key).join() !== this.columns.map((c) => c.key).join()) {
+        this.columns = columns;
+        if (!columns.some((c) => c.key === this.sort.key)) this.sort = { key: 'gmv', dir: 'descending' };
+        this.renderHead();
+      }
       this.notice.textContent = this.notes.length === 0 ? 'No notes tag this shop’s products yet.' : '';
       this.content.hidden = this.notes.length === 0;
       this.updated.textContent = `Updated ${formatTime(new Date().toISOString())}`;
@@ -240,7 +271,7 @@ export class AttributionView implements View {
   private renderHead(): void {
     replace(
       this.headRow,
-      COLUMNS.map((c) => {
+      this.columns.map((c) => {
         const active = this.sort.key === c.key;
         return h(
           'th',
@@ -278,12 +309,13 @@ export class AttributionView implements View {
         h(
           'tr',
           { 'data-testid': 'attribution-row', 'data-note-id': n.note_id },
-          COLUMNS.map((c) =>
+          this.columns.map((c) =>
             c.key === 'note'
               ? h(
                   'th',
                   { scope: 'row', class: 'note-cell' },
                   h('span', null, noteName(n)),
+                  disclosureBadge(n.disclosure),
                   h('span', { class: 'sub mono' }, n.note_id),
                 )
               : h('td', { class: 'num', 'data-testid': c.testid }, cellText(n, c.key)),

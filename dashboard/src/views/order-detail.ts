@@ -3,10 +3,15 @@
 import { ProblemError, describeError, enc, fetchAll, post, type Order, type Refund } from '../api';
 import { h, replace } from '../dom';
 import { formatMoney, formatTime, parseMajor, type Money } from '../money';
-import { Messages, ageCell, confirmDialog, field, statusBadge, uid } from '../ui';
+import { Messages, ageCell, confirmDialog, disclosureBadge, field, statusBadge, uid } from '../ui';
 
 function refundable(o: Order): Money {
   return { amount: Math.max(0, o.total.amount - o.refunded_amount.amount), currency: o.total.currency };
+}
+
+/** "−¥13.60": an amount taken off. */
+function minus(m: Money): string {
+  return `−${formatMoney(m)}`;
 }
 
 export interface DetailHooks {
@@ -155,6 +160,29 @@ export class OrderDetail {
     const a = o.shipping_address;
     const moneyRow = (label: string, m: Money | undefined, cls = '') =>
       m ? [h('dt', { class: cls }, label), h('dd', { class: `num ${cls}` }, formatMoney(m))] : [];
+    // What coupons took off, between subtotal/shipping and total: one row per coupon, or the
+    // order's discount alone when the server sends no breakdown.
+    const discounts = o.discounts ?? [];
+    const discountRows: HTMLElement[] =
+      discounts.length > 0
+        ? discounts.flatMap((d) => [
+            h('dt', null, 'Coupon ', h('span', { class: 'mono' }, d.code)),
+            h(
+              'dd',
+              { class: 'num discount', 'data-testid': 'order-discount-line', 'data-code': d.code },
+              minus(d.amount),
+            ),
+          ])
+        : o.discount && o.discount.amount > 0
+          ? [h('dt', null, 'Discount'), h('dd', { class: 'num discount' }, minus(o.discount))]
+          : [];
+    const discountTotal =
+      discounts.length > 1 && o.discount
+        ? [
+            h('dt', null, 'Discount'),
+            h('dd', { class: 'num discount', 'data-testid': 'order-discount' }, minus(o.discount)),
+          ]
+        : [];
     replace(
       this.summary,
       statusBadge(o.status, 'order-status'),
@@ -181,9 +209,20 @@ export class OrderDetail {
                 { class: 'sub' },
                 `${formatMoney(l.unit_price)} each · note `,
                 h('span', { class: 'mono' }, l.note_id ?? '—'),
+                l.note_id ? disclosureBadge(l.disclosure) : null,
                 ' · ',
                 h('span', { class: 'mono' }, l.sku_id),
               ),
+              l.discount && l.discount.amount > 0
+                ? h(
+                    'span',
+                    { class: 'sub line-discount', 'data-testid': 'line-discount' },
+                    `${minus(l.discount)} coupon discount, ${formatMoney({
+                      amount: l.line_total.amount - l.discount.amount,
+                      currency: l.line_total.currency,
+                    })} after it`,
+                  )
+                : null,
             ),
           ),
         ),
@@ -192,7 +231,8 @@ export class OrderDetail {
           { class: 'totals' },
           moneyRow('Subtotal', o.subtotal),
           moneyRow('Shipping', o.shipping_fee),
-          o.discount && o.discount.amount > 0 ? moneyRow('Discount', o.discount) : [],
+          discountRows,
+          discountTotal,
           moneyRow('Total', o.total, 'total'),
           moneyRow('Refunded', o.refunded_amount),
         ),

@@ -13,7 +13,7 @@ import {
 import { h } from '../dom';
 import type { LiveEvent } from '../live';
 import { formatAge, formatMoney } from '../money';
-import { ageCell, dialogOpen, statusBadge, statusLabel, type View } from '../ui';
+import { ageCell, dialogOpen, disclosureBadge, statusBadge, statusLabel, type View } from '../ui';
 import { OrderDetail } from './order-detail';
 
 const PAGE_SIZE = 20;
@@ -309,7 +309,13 @@ export class OrdersView implements View {
               'li',
               null,
               h('span', { class: 'line-title' }, `${l.title} × ${l.quantity}`),
-              h('span', { class: 'sub' }, 'note ', h('span', { class: 'mono' }, l.note_id ?? '—')),
+              h(
+                'span',
+                { class: 'sub' },
+                'note ',
+                h('span', { class: 'mono' }, l.note_id ?? '—'),
+                l.note_id ? disclosureBadge(l.disclosure) : null,
+              ),
             ),
           ),
         ),
@@ -318,6 +324,9 @@ export class OrdersView implements View {
         'td',
         { 'data-label': 'Total', class: 'num' },
         formatMoney(o.total),
+        o.discount && o.discount.amount > 0
+          ? h('span', { class: 'sub', 'data-testid': 'order-row-discount' }, `after ${formatMoney(o.discount)} off`)
+          : null,
         o.refunded_amount.amount > 0
           ? h('span', { class: 'sub' }, `${formatMoney(o.refunded_amount)} refunded`)
           : null,
