@@ -35,7 +35,8 @@ struct AppConfig {
     std::string jwt_secret;
     std::string webhook_secret;
     std::int64_t idempotency_ttl_ms = 24LL * 3600 * 1000;
-    std::int64_t checkout_ttl_ms = 900LL * 1000;  // reservations of an unpaid checkout
+    std::int64_t checkout_ttl_ms = 900LL * 1000;    // reservations of an unpaid checkout
+    std::int64_t settle_interval_ms = 60LL * 1000;  // how often the commission settlement runs
 };
 
 using Clock = std::function<engine::Timestamp()>;
@@ -173,6 +174,7 @@ class App {
     std::set<std::string> known_actors_;
     std::int64_t last_purge_ms_ = 0;
     std::int64_t last_webhook_retry_ms_ = 0;
+    std::int64_t last_settle_ms_ = 0;
     engine::PaymentProvider* provider_ = nullptr;
     std::atomic<StreamHub*> hub_{nullptr};
     std::optional<StaticSite> static_;
@@ -191,6 +193,13 @@ bool retry_webhook(App& app, const std::string& event_id, engine::Timestamp now,
 // Expires one checkout if it is due (journaled as "expire"); false when there was nothing to do.
 bool expire_checkout(db::Database& db, const engine::CheckoutId& id, engine::Timestamp now);
 
+// Commissions (handlers_commissions.cpp): the settlement sweep; returns how many orders were
+// settled.
+int settle_due_commissions(db::Database& db, engine::Timestamp now);
+// Settles one order's commissions if due (journaled as "settle"); false when there was nothing
+// to do.
+bool settle_commissions(db::Database& db, const engine::OrderId& id, engine::Timestamp now);
+
 // Route registration, one function per area (handlers_*.cpp).
 void add_ops_routes(Router& r);
 void add_merchant_routes(Router& r);
@@ -202,5 +211,6 @@ void add_checkout_routes(Router& r);
 void add_order_routes(Router& r);
 void add_payment_routes(Router& r);
 void add_promotion_routes(Router& r);
+void add_commission_routes(Router& r);
 
 }  // namespace redloop::api
