@@ -110,6 +110,7 @@ App::App(db::Database& db, AppConfig config, Clock clock)
     add_order_routes(router_);
     add_payment_routes(router_);
     add_promotion_routes(router_);
+    add_commission_routes(router_);
     // The outbox: what a write changed becomes event-log rows before it commits; the stream
     // hears of them after.
     db_.set_commit_hooks(publish_changes, [this] {
@@ -467,6 +468,10 @@ void App::run_maintenance() {
     if (now.unix_ms - last_webhook_retry_ms_ >= 2000) {
         last_webhook_retry_ms_ = now.unix_ms;
         retry_pending_webhooks(*this, now);
+    }
+    if (now.unix_ms - last_settle_ms_ >= config_.settle_interval_ms) {
+        last_settle_ms_ = now.unix_ms;
+        settle_due_commissions(db_, now);
     }
     if (now.unix_ms - last_purge_ms_ < 60'000) return;
     last_purge_ms_ = now.unix_ms;

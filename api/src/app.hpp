@@ -41,6 +41,7 @@ struct AppConfig {
     // default here, for replays and in-process benchmarks; `serve` turns it on), and the burst.
     std::int64_t checkout_rate_per_minute = 0;
     std::int64_t checkout_rate_burst = 10;
+    std::int64_t settle_interval_ms = 60LL * 1000;  // how often the commission settlement runs
 };
 
 using Clock = std::function<engine::Timestamp()>;
@@ -181,6 +182,7 @@ class App {
     std::set<std::string> known_actors_;
     std::int64_t last_purge_ms_ = 0;
     std::int64_t last_webhook_retry_ms_ = 0;
+    std::int64_t last_settle_ms_ = 0;
     engine::PaymentProvider* provider_ = nullptr;
     std::atomic<StreamHub*> hub_{nullptr};
     std::optional<StaticSite> static_;
@@ -199,6 +201,13 @@ bool retry_webhook(App& app, const std::string& event_id, engine::Timestamp now,
 // Expires one checkout if it is due (journaled as "expire"); false when there was nothing to do.
 bool expire_checkout(db::Database& db, const engine::CheckoutId& id, engine::Timestamp now);
 
+// Commissions (handlers_commissions.cpp): the settlement sweep; returns how many orders were
+// settled.
+int settle_due_commissions(db::Database& db, engine::Timestamp now);
+// Settles one order's commissions if due (journaled as "settle"); false when there was nothing
+// to do.
+bool settle_commissions(db::Database& db, const engine::OrderId& id, engine::Timestamp now);
+
 // Route registration, one function per area (handlers_*.cpp).
 void add_ops_routes(Router& r);
 void add_merchant_routes(Router& r);
@@ -210,5 +219,6 @@ void add_checkout_routes(Router& r);
 void add_order_routes(Router& r);
 void add_payment_routes(Router& r);
 void add_promotion_routes(Router& r);
+void add_commission_routes(Router& r);
 
 }  // namespace redloop::api

@@ -40,6 +40,13 @@ inline bool is_seller(const Principal& p, const engine::Order& o) {
     return owns(p, o.merchant_id);
 }
 
+// Commissions (handlers_commissions.cpp), inside the caller's transaction: the accrual of an
+// order that just became paid, and the reversal a succeeded refund of `order` (carrying its new
+// refunded amount) brings.
+void accrue_commissions(db::Tx& tx, const engine::Order& paid, engine::Timestamp now);
+void reverse_commissions(db::Tx& tx, const engine::Order& order, const engine::RefundId& refund,
+                         engine::Timestamp now);
+
 // The header App::write puts on an answer given again under an Idempotency-Key.
 inline constexpr const char* kReplayedHeader = "Idempotent-Replayed";
 // True for such an answer: the work behind it (and its side effects) already happened.

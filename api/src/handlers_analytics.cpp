@@ -46,16 +46,22 @@ Result<Response> note_analytics(Context& ctx) {
         auto merchant = db::find_merchant(tx, merchant_id);
         if (!merchant) return fail(ErrorCode::internal, "merchant row missing for " + p->sub.str());
         boost::json::array data;
+        const auto money = [&](std::int64_t minor) {
+            return encode_money(Money{minor, merchant->currency});
+        };
         for (const auto& a : db::note_attribution(tx, merchant_id)) {
-            data.push_back(
-                boost::json::object{{"note_id", a.note_id.str()},
-                                    {"title", a.title},
-                                    {"author_id", a.author_id},
-                                    {"views", a.views},
-                                    {"add_to_carts", a.add_to_carts},
-                                    {"orders", a.orders},
-                                    {"units", a.units},
-                                    {"gmv", encode_money(Money{a.gmv_minor, merchant->currency})}});
+            data.push_back(boost::json::object{
+                {"note_id", a.note_id.str()},
+                {"title", a.title},
+                {"author_id", a.author_id},
+                {"views", a.views},
+                {"add_to_carts", a.add_to_carts},
+                {"orders", a.orders},
+                {"units", a.units},
+                {"gmv", money(a.gmv_minor)},
+                {"discount", money(a.discount_minor)},
+                {"commission", money(a.commission_minor)},
+                {"net", money(a.gmv_minor - a.discount_minor - a.commission_minor)}});
         }
         return json_response(200, boost::json::object{{"data", std::move(data)}});
     });

@@ -22,6 +22,21 @@ Result<std::vector<CouponRequest>> load_coupons(db::Tx& tx, const std::vector<st
 
 namespace {
 
+// Fixes who earns commission on each line bought from a note, and at what rate, so that later
+// changes of the product's rate leave this sale as it was (engine::commission_terms).
+void fix_commission_terms(db::Tx& tx, CheckoutPlan& plan, const UserId& buyer) {
+    for (auto& o : plan.orders) {
+        for (auto& l : o.lines) {
+            if (!l.note_id) continue;
+            const auto terms = commission_terms(db::note_author(tx, *l.note_id), buyer,
+                                                db::commission_rate_of_sku(tx, l.sku_id));
+            if (!terms) continue;
+            l.creator = terms->creator;
+            l.commission_rate_bps = terms->rate_bps;
+        }
+    }
+}
+
 // A user sees its own checkouts and payments, an admin all; anyone else gets 404.
 bool may_see(const Principal& p, const UserId& owner) {
     return p.role == Role::admin || (p.role == Role::user && p.sub.str() == owner.str());
@@ -105,6 +120,7 @@ Result<Response> create_checkout(Context& ctx) {
         if (!coupons) return fail(coupons.error());
         auto shares = apply_coupons(*plan, *coupons, ctx.now);
         if (!shares) return fail(shares.error());
+        fix_commission_terms(tx, *plan, user);
         const auto short_skus = db::insert_checkout(tx, *plan);
         if (!short_skus.empty()) return fail(out_of_stock_error(short_skus));
         if (auto refused = db::hold_coupons(tx, *plan, *shares, *coupons)) {

@@ -103,6 +103,9 @@ Status store_outcome(db::Tx& tx, const Payment& before, const Checkout& checkout
         if (!db::update_order(tx, o, from) || !stock_ok) {
             return fail(ErrorCode::conflict, "order " + o.id.str() + " changed concurrently");
         }
+        if (sale && from == OrderStatus::awaiting_payment && o.status == OrderStatus::paid) {
+            accrue_commissions(tx, o, o.updated_at);
+        }
     }
     if (out.automatic_refund) db::insert_refund(tx, *out.automatic_refund);
     return {};
@@ -142,6 +145,7 @@ Result<EventResult> apply_event_in_tx(db::Tx& tx, const ProviderEvent& e, Timest
                 return fail(ErrorCode::conflict, "restock of " + m.sku_id.str() + " failed");
             }
         }
+        if (out->order) reverse_commissions(tx, *out->order, refund->id, now);
         return EventResult{Disposition::processed, "refund " + refund->id.str() + " succeeded",
                            std::nullopt};
     }

@@ -156,6 +156,13 @@ int main(int argc, char** argv) {
         ->envname("REDLOOP_CHECKOUT_BURST")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{1'000'000}))
         ->capture_default_str();
+    std::int64_t settle_interval_s = 60;
+    serve
+        ->add_option("--settle-interval", settle_interval_s,
+                     "seconds between runs of the commission settlement sweep")
+        ->envname("REDLOOP_SETTLE_INTERVAL")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400}))
+        ->capture_default_str();
     std::int64_t sandbox_delay_ms = 20;
     serve
         ->add_option("--sandbox-webhook-delay", sandbox_delay_ms,
@@ -417,6 +424,7 @@ int main(int argc, char** argv) {
     config.checkout_ttl_ms = checkout_ttl_s * 1000;
     config.checkout_rate_per_minute = checkout_rate_per_minute;
     config.checkout_rate_burst = checkout_rate_burst;
+    config.settle_interval_ms = settle_interval_s * 1000;
     if (!load_secret("REDLOOP_JWT_SECRET", dev, config.jwt_secret)) return 2;
     if (!load_secret("REDLOOP_WEBHOOK_SECRET", dev, config.webhook_secret)) return 2;
     const std::size_t pool =

@@ -112,6 +112,13 @@ std::optional<std::string> apply(App& app, db::Database& db, const db::JournalEn
         if (!expire_checkout(db, *id, e.at)) return "checkout " + e.target + " did not expire";
         return std::nullopt;
     }
+    if (e.kind == "settle") {
+        auto id = engine::OrderId::parse(e.target);
+        if (!id) return "settle entry names no order";
+        if (!settle_commissions(db, *id, e.at))
+            return "the commissions of order " + e.target + " were not due";
+        return std::nullopt;
+    }
     if (e.kind == "webhook_retry") {
         if (!retry_webhook(app, e.target, e.at, &e.ids))
             return "webhook " + e.target + " was not pending";

@@ -179,6 +179,14 @@ constexpr TableSpec kTables[] = {
     {"orders", "id, discount_minor", "id", "discount_minor <> 0", "orders.discount"},
     {"order_lines", "order_id, position, discount_minor", "order_id, position",
      "discount_minor <> 0", "order_lines.discount"},
+    // Commissions (migration 0010).
+    {"order_lines",
+     "order_id, position, creator_id, commission_rate_bps, commission_minor, "
+     "commission_settled_at",
+     "order_id, position", "creator_id IS NOT NULL", "order_lines.commission"},
+    {"commission_entries",
+     "order_id, position, note_id, creator_id, merchant_id, kind, ref, amount_minor, currency, at",
+     "order_id, position, kind, ref", "", "commission_entries"},
 };
 
 struct DigestDeleter {

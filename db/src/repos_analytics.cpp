@@ -45,15 +45,15 @@ bool counts_as_sold(std::string_view status) {
 
 // What the shop's order lines say of one note.
 struct LineTotals {
-    long long orders = 0, units = 0, gmv = 0;
+    long long orders = 0, units = 0, gmv = 0, discount = 0, commission = 0;
     long long last_order = -1;  // seq of the last sold order counted in `orders`
 };
 
 }  // namespace
 
-// Three reads: the shop's lines that name a note, in one pass over its orders (both indexes of
-// 0007 cover it); the notes tagging the shop's SKUs or added to carts with them, with their
-// views; the add-to-cart counts. A note named only on lines is looked up by id.
+// Three reads: the shop's lines that name a note, in one pass over its orders (the indexes of
+// 0007 and 0010 cover it); the notes tagging the shop's SKUs or added to carts with them, with
+// their views; the add-to-cart counts. A note named only on lines is looked up by id.
 std::vector<NoteAttribution> note_attribution(Tx& tx, const MerchantId& merchant) {
     const std::string m = merchant.str();
     std::unordered_map<std::string, LineTotals> lines;
@@ -62,12 +62,21 @@ std::vector<NoteAttribution> note_attribution(Tx& tx, const MerchantId& merchant
         // once per note however many of its lines name the note. o.seq is the order's row id,
         // in the index too, and cheaper to compare than o.id.
         std::string status, note;
-        long long seq = 0, quantity = 0, line_total = 0, previous_seq = -1;  // seqs start at 1
+        long long seq = 0, quantity = 0, line_total = 0, discount = 0, commission = 0,
+                  previous_seq = -1;  // seqs start at 1
         Query q(tx,
-                "SELECT o.seq, o.status, l.note_id, l.quantity, l.line_total_minor FROM orders o "
+                "SELECT o.seq, o.status, l.note_id, l.quantity, l.line_total_minor, "
+                "l.discount_minor, l.commission_minor FROM orders o "
                 "JOIN order_lines l ON l.order_id = o.id WHERE o.merchant_id = :m AND "
                 "l.note_id IS NOT NULL ORDER BY o.id");
-        q.into(seq).into(status).into(note).into(quantity).into(line_total).use(m);
+        q.into(seq)
+            .into(status)
+            .into(note)
+            .into(quantity)
+            .into(line_total)
+            .into(discount)
+            .into(commission)
+            .use(m);
         q.execute();
         bool sold = false;
         while (q.fetch()) {
@@ -83,6 +92,8 @@ std::vector<NoteAttribution> note_attribution(Tx& tx, const MerchantId& merchant
             }
             t.units += quantity;
             t.gmv += line_total;
+            t.discount += discount;
+            t.commission += commission;
         }
     }
     std::map<std::string, NoteAttribution> by_note;
@@ -144,6 +155,8 @@ std::vector<NoteAttribution> note_attribution(Tx& tx, const MerchantId& merchant
             a.orders = it->second.orders;
             a.units = it->second.units;
             a.gmv_minor = it->second.gmv;
+            a.discount_minor = it->second.discount;
+            a.commission_minor = it->second.commission;
         }
     }
     std::vector<NoteAttribution> out;

@@ -236,13 +236,14 @@ Order order_from(OrderRow& r) {
 // (list_orders) both read it: the same columns in the same order, so the two cannot drift.
 constexpr const char* kLineColumns =
     "l.sku_id, l.title, l.quantity, l.unit_price_minor, l.line_total_minor, l.note_id, "
-    "l.discount_minor ";
+    "l.discount_minor, l.creator_id, l.commission_rate_bps ";
 constexpr const char* kHistoryColumns = "h.status, h.at ";
 
 struct LineRow {
-    std::string sku, title, note;
+    std::string sku, title, note, creator;
     long long quantity = 0, unit = 0, line_total = 0, discount = 0;
-    soci::indicator note_i = soci::i_null;
+    int rate = 0;
+    soci::indicator note_i = soci::i_null, creator_i = soci::i_null, rate_i = soci::i_null;
 
     void bind(Query& q) {
         q.into(sku)
@@ -251,7 +252,9 @@ struct LineRow {
             .into(unit)
             .into(line_total)
             .into(note, note_i)
-            .into(discount);
+            .into(discount)
+            .into(creator, creator_i)
+            .into(rate, rate_i);
     }
     OrderLine take(const Currency& currency) {
         OrderLine l{SkuId::trusted(std::move(sku)),
@@ -262,6 +265,10 @@ struct LineRow {
                     std::nullopt,
                     Money{discount, currency}};
         if (note_i == soci::i_ok) l.note_id = NoteId::trusted(std::move(note));
+        if (creator_i == soci::i_ok) {
+            l.creator = UserId::trusted(std::move(creator));
+            l.commission_rate_bps = rate_i == soci::i_ok ? rate : 0;
+        }
         return l;
     }
 };
@@ -371,10 +378,13 @@ void insert_order(Tx& tx, const Order& o) {
         const long long quantity = l.quantity, unit = l.unit_price.minor,
                         line_total = l.line_total.minor, line_discount = l.discount.minor;
         NullableText note = nullable(l.note_id);
+        NullableText creator = nullable(l.creator);
+        const int rate = l.commission_rate_bps;
+        soci::indicator rate_i = l.creator ? soci::i_ok : soci::i_null;
         Query ql(tx,
                  "INSERT INTO order_lines (order_id, position, sku_id, title, quantity, "
-                 "unit_price_minor, line_total_minor, note_id, discount_minor) VALUES (:o, :p, :s, "
-                 ":t, :q, :u, :lt, :n, :d)");
+                 "unit_price_minor, line_total_minor, note_id, discount_minor, creator_id, "
+                 "commission_rate_bps) VALUES (:o, :p, :s, :t, :q, :u, :lt, :n, :d, :cr, :rt)");
         ql.use(o.id.str())
             .use(position)
             .use(l.sku_id.str())
@@ -383,7 +393,9 @@ void insert_order(Tx& tx, const Order& o) {
             .use(unit)
             .use(line_total)
             .use(note.value, note.ind)
-            .use(line_discount);
+            .use(line_discount)
+            .use(creator.value, creator.ind)
+            .use(rate, rate_i);
         ql.run();
     }
     for (const auto& h : o.history) append_history(tx, o.id, h);

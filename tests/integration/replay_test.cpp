@@ -186,6 +186,88 @@ TEST_SUITE("integration_replay") {
               2);  // not empty
     }
 
+    TEST_CASE("a journal with commissions and a settlement replays to the same state") {
+        TempDir dir;
+        const auto db = dir.file("live.db");
+        ServerOptions opts;
+        opts.db_path = db;
+        opts.extra_args = {"--settle-interval", "1"};
+        {
+            ServerProcess server(opts);
+            HttpClient c(server.port());
+            const auto shop = new_merchant(server);
+            const auto author = new_user(server);
+            const auto buyer = new_user(server);
+            REQUIRE_STATUS(c.patch("/v1/merchants/me", R"({"return_window_days":0})", shop.auth),
+                           200);
+            const auto sku =
+                jstr(create_product(c, shop.auth, "Tea", {{"tin", 3333, 10}}, 1250), "/skus/0/id");
+            const auto note = post_note(c, author.auth, "Tea note", {sku});
+            REQUIRE_STATUS(note, 201);
+            REQUIRE_STATUS(
+                c.post("/v1/coupons", R"({"code":"TEN","kind":"percent","value":10})", shop.auth),
+                201);
+            REQUIRE_STATUS(
+                c.request("PUT", "/v1/cart/items/" + sku,
+                          R"({"quantity":3,"note_id":")" + jstr(note.json(), "/id") + "\"}",
+                          {{"Authorization", buyer.auth}, {"Content-Type", "application/json"}}),
+                200);
+            const auto chk = c.post(
+                "/v1/checkouts",
+                kAddressBody.substr(0, kAddressBody.size() - 1) + R"(,"coupon_codes":["TEN"]})",
+                buyer.auth, {{"Idempotency-Key", "cm-1"}});
+            REQUIRE_STATUS(chk, 201);
+            const auto order = jstr(chk.json(), "/orders/0/id");
+            const auto payment = jstr(chk.json(), "/payment/id");
+            REQUIRE_STATUS(c.post("/v1/payments/" + payment + "/confirm", kGoodCard, buyer.auth),
+                           200);
+            REQUIRE(eventually(
+                [&] {
+                    return jstr(c.get("/v1/payments/" + payment, buyer.auth).json(), "/status") ==
+                           "succeeded";
+                },
+                std::chrono::seconds(8)));
+            REQUIRE_STATUS(c.post("/v1/orders/" + order + "/ship",
+                                  R"({"carrier":"SF","tracking_number":"1"})", shop.auth),
+                           200);
+            REQUIRE_STATUS(c.post("/v1/orders/" + order + "/deliver", "", shop.auth), 200);
+            REQUIRE_STATUS(c.post("/v1/orders/" + order + "/complete", "", buyer.auth), 200);
+            REQUIRE(eventually(
+                [&] {
+                    return sqlite_int(db, "SELECT COUNT(*) FROM journal WHERE kind = 'settle'") ==
+                           1;
+                },
+                std::chrono::seconds(8)));
+            // a refund after the settlement: a clawback
+            REQUIRE_STATUS(c.post("/v1/orders/" + order + "/refunds",
+                                  R"({"amount":{"amount":1001,"currency":"CNY"},"reason":"x"})",
+                                  shop.auth, {{"Idempotency-Key", "cm-r1"}}),
+                           201);
+            REQUIRE(eventually(
+                [&] {
+                    return sqlite_int(db,
+                                      "SELECT COUNT(*) FROM commission_entries WHERE kind = "
+                                      "'reverse'") == 1;
+                },
+                std::chrono::seconds(8)));
+            REQUIRE(server.terminate() == 0);
+        }
+        CHECK(sqlite_int(db, "SELECT COUNT(*) FROM commission_entries") == 3);
+        const auto expected = hash_line(run_cli({"state-hash", "--db", db}).out);
+        REQUIRE(expected.size() == 64);
+        const auto exported = run_cli({"journal", "export", "--db", db});
+        REQUIRE(exported.exit_code == 0);
+        CHECK(exported.out.find("\"kind\":\"settle\"") != std::string::npos);
+        const auto journal = dir.file("journal.jsonl");
+        std::ofstream(journal) << exported.out;
+        const auto replayed =
+            run_cli({"replay", journal, "--db", dir.file("replay.db"), "--expect-hash", expected});
+        INFO(replayed.out, replayed.err);
+        CHECK(replayed.exit_code == 0);
+        CHECK(hash_line(replayed.out) == expected);
+        CHECK(sqlite_int(dir.file("replay.db"), "SELECT COUNT(*) FROM commission_entries") == 3);
+    }
+
     TEST_CASE("export --since continues from a sequence number") {
         TempDir dir;
         const auto db = dir.file("s.db");

@@ -13,6 +13,7 @@ add_executable(integration_tests
   ${REDLOOP_IT_DIR}/checkout_test.cpp
   ${REDLOOP_IT_DIR}/cli_test.cpp
   ${REDLOOP_IT_DIR}/flash_sale_test.cpp
+  ${REDLOOP_IT_DIR}/commissions_test.cpp
   ${REDLOOP_IT_DIR}/http_test.cpp
   ${REDLOOP_IT_DIR}/merchants_test.cpp
   ${REDLOOP_IT_DIR}/notes_test.cpp
@@ -42,6 +43,7 @@ set(REDLOOP_IT_SUITES
   integration_analytics
   integration_payments
   integration_promotions
+  integration_commissions
   integration_replay
   integration_cli
   integration_stream

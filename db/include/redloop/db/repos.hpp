@@ -60,7 +60,9 @@ void count_add_to_cart(Tx& tx, const engine::NoteId& note, const engine::SkuId& 
 // What each note did for one shop: every note that tags one of its SKUs or is named on a line
 // of its sold orders. A sale is an order of the shop that was paid and not cancelled (paid,
 // shipped, delivered, completed or refunded); GMV is the sum of its lines from the note, before
-// refunds. Ordered by GMV, then units, then note id.
+// refunds; discount the sum of those lines' parts of their orders' coupon discounts; commission
+// what those lines earn their creators (accrued - reversed). Ordered by GMV, then units, then
+// note id.
 struct NoteAttribution {
     engine::NoteId note_id;
     std::string title;
@@ -70,6 +72,8 @@ struct NoteAttribution {
     std::int64_t orders = 0;
     std::int64_t units = 0;
     std::int64_t gmv_minor = 0;
+    std::int64_t discount_minor = 0;
+    std::int64_t commission_minor = 0;
 };
 std::vector<NoteAttribution> note_attribution(Tx& tx, const engine::MerchantId& merchant);
 
@@ -90,6 +94,7 @@ std::int64_t purge_idempotency(Tx& tx, engine::Timestamp cutoff);
 
 #include "redloop/engine/cart.hpp"
 #include "redloop/engine/checkout.hpp"
+#include "redloop/engine/commission.hpp"
 #include "redloop/engine/order.hpp"
 #include "redloop/engine/payment.hpp"
 
@@ -204,5 +209,31 @@ std::optional<CouponRefusal> hold_coupons(Tx& tx, const engine::CheckoutPlan& pl
 // Moves the order's coupon redemptions to what its status means (held, redeemed, returned) and
 // the coupons' counts with them. update_order calls it; a no-op for an order without coupons.
 void sync_redemptions(Tx& tx, const engine::Order& order);
+
+// ---- commissions (repos_commissions.cpp) ----
+// What a checkout needs to fix a line's commission terms: the note's author (nullopt: no such
+// note) and the commission rate of the SKU's product (0 when unknown).
+std::optional<engine::ActorId> note_author(Tx& tx, const engine::NoteId& note);
+int commission_rate_of_sku(Tx& tx, const engine::SkuId& sku);
+// The order's lines that earn commission (a creator was fixed at checkout), with what the
+// ledger holds for each, by position.
+std::vector<engine::CommissionLine> commission_lines(Tx& tx, const engine::OrderId& order);
+// Appends the entries to the ledger and moves each line's commission (accrued - reversed) with
+// them. A repeated entry (same order, line, kind and ref) is a conflict.
+void insert_commission_entries(Tx& tx, const std::vector<engine::CommissionEntry>& entries);
+// Marks the order's commission lines settled at `at` (the settlement ran, even of nothing).
+void mark_commission_settled(Tx& tx, const engine::OrderId& order, engine::Timestamp at);
+// Completed orders with lines not settled yet whose return window (from their completion) has
+// passed by `now`, completed first.
+std::vector<engine::OrderId> orders_to_settle(Tx& tx, engine::Timestamp now, int limit);
+// One side of the ledger: a creator's entries, or a shop's (exactly one of the two is set).
+struct CommissionFilter {
+    std::optional<engine::UserId> creator;
+    std::optional<engine::MerchantId> merchant;
+};
+// Newest first.
+Page<engine::CommissionEntry> commission_entries(Tx& tx, const CommissionFilter& f,
+                                                 std::optional<std::int64_t> before_seq, int limit);
+engine::CommissionTotals commission_totals(Tx& tx, const CommissionFilter& f);
 
 }  // namespace redloop::db

@@ -77,6 +77,10 @@ struct OrderLine {
     Money line_total;
     std::optional<NoteId> note_id;
     Money discount;  // this line's part of the order's discount (coupons)
+    // Who earns commission on the line and at what rate, fixed at checkout (commission.hpp);
+    // nullopt when nobody does.
+    std::optional<UserId> creator{};
+    int commission_rate_bps = 0;
 };
 
 struct HistoryEntry {
