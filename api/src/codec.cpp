@@ -535,6 +535,15 @@ json::value encode_coupon(const Coupon& c, bool counts) {
     return o;
 }
 
+json::value encode_commission_entry(const CommissionEntry& e, bool with_creator) {
+    json::object item{{"order_id", e.order_id.str()}, {"note_id", e.note_id.str()}};
+    if (with_creator) item["creator_id"] = e.creator.str();
+    item["kind"] = to_string(e.kind);
+    item["amount"] = encode_money(e.amount);
+    item["at"] = to_rfc3339(e.at);
+    return item;
+}
+
 json::value encode_payment(const Payment& p) {
     json::array history;
     for (const auto& h : p.history) {

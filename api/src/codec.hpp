@@ -10,6 +10,7 @@
 #include "redloop/engine/cart.hpp"
 #include "redloop/engine/catalog.hpp"
 #include "redloop/engine/checkout.hpp"
+#include "redloop/engine/commission.hpp"
 #include "redloop/engine/merchant.hpp"
 #include "redloop/engine/notes.hpp"
 #include "redloop/engine/promotion.hpp"
@@ -69,6 +70,8 @@ boost::json::value encode_cart(const engine::PricedCart& cart);
 boost::json::value encode_order(const engine::Order& o);
 // `counts`: the redemption counts, shown to the coupon's owner (its shop, or an admin).
 boost::json::value encode_coupon(const engine::Coupon& c, bool counts);
+// {order_id, note_id, creator_id?, kind, amount, at}: one commission ledger entry.
+boost::json::value encode_commission_entry(const engine::CommissionEntry& e, bool with_creator);
 boost::json::value encode_payment(const engine::Payment& p);
 boost::json::value encode_refund(const engine::Refund& r);
 boost::json::value encode_checkout(const engine::Checkout& c,

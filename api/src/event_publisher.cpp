@@ -89,6 +89,16 @@ engine::Status publish_changes(db::Tx& tx) {
                 db::insert_event(tx, e);
                 break;
             }
+            case TxChanges::Entity::commission: {
+                auto entry = db::find_commission_entry(tx, std::stoll(c.id));
+                if (!entry) break;
+                auto e = event_row("earnings", c.type, at);
+                e.user_id = entry->creator.str();
+                e.merchant_id = entry->merchant_id.str();
+                e.data = json::serialize(encode_commission_entry(*entry, true));
+                db::insert_event(tx, e);
+                break;
+            }
             case TxChanges::Entity::refund: {
                 auto id = engine::RefundId::parse(c.id);
                 auto r = id ? db::find_refund(tx, *id) : std::nullopt;

@@ -88,12 +88,7 @@ Result<Response> ledger_view(Context& ctx, const db::CommissionFilter& filter,
         auto entries = db::commission_entries(tx, filter, page->before, page->limit);
         boost::json::array data;
         for (const auto& e : entries.items) {
-            boost::json::object item{{"order_id", e.order_id.str()}, {"note_id", e.note_id.str()}};
-            if (filter.merchant) item["creator_id"] = e.creator.str();
-            item["kind"] = to_string(e.kind);
-            item["amount"] = encode_money(e.amount);
-            item["at"] = to_rfc3339(e.at);
-            data.push_back(std::move(item));
+            data.push_back(encode_commission_entry(e, filter.merchant.has_value()));
         }
         const auto money = [&](std::int64_t minor) { return encode_money(Money{minor, currency}); };
         boost::json::object out{{"accrued", money(totals.accrued)},

@@ -258,6 +258,27 @@ engine::Result<StreamHub::Resolved> StreamHub::resolve(const Session& s, const s
         }
         return r;
     }
+    if (topic == "earnings") {
+        // A creator's own commission entries; a shop's, what it owes; everything for an admin.
+        if (!s.who) return fail(ErrorCode::unauthenticated, "the earnings topic needs a token");
+        r.filter.scope = "earnings";
+        const std::string sub = s.who->sub.str();
+        switch (s.who->role) {
+            case Role::user:
+                r.keys.push_back("earnings:" + sub);
+                r.filter.user_id = sub;
+                break;
+            case Role::merchant:
+                r.keys.push_back("earnings:" + sub);
+                r.filter.merchant_id = sub;
+                break;
+            case Role::admin:
+                r.keys.push_back("earnings:*");
+                r.filter.everything = true;
+                break;
+        }
+        return r;
+    }
     if (topic == "inventory") {
         if (!s.who) return fail(ErrorCode::unauthenticated, "the inventory topic needs a token");
         if (s.who->role != Role::merchant)
@@ -299,7 +320,8 @@ engine::Result<StreamHub::Resolved> StreamHub::resolve(const Session& s, const s
         return r;
     }
     return fail(ErrorCode::invalid_request,
-                "topic: expected \"orders\", \"inventory\", \"note:<id>\" or \"sku:<id>\"");
+                "topic: expected \"orders\", \"earnings\", \"inventory\", \"note:<id>\" or "
+                "\"sku:<id>\"");
 }
 
 void StreamHub::subscribe(std::uint64_t id, Session& s, const std::string& topic,
@@ -395,6 +417,10 @@ void StreamHub::fan_out(const db::EventRow& e) {
     if (e.scope == "sku") {
         if (e.sku_id) keys.push_back("sku:" + *e.sku_id);
         if (e.merchant_id) keys.push_back("inventory:" + *e.merchant_id);
+    } else if (e.scope == "earnings") {
+        if (e.user_id) keys.push_back("earnings:" + *e.user_id);
+        if (e.merchant_id) keys.push_back("earnings:" + *e.merchant_id);
+        keys.push_back("earnings:*");
     } else {
         if (e.user_id) keys.push_back("orders:" + *e.user_id);
         if (e.merchant_id) keys.push_back("orders:" + *e.merchant_id);

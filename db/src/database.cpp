@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -158,12 +159,36 @@ std::vector<std::string> split_statements(const std::string& sql) {
     return out;
 }
 
+// The dialect's text for a migration's tokens:
+//   {{SEQ_PK}}                      the auto-increment key column;
+//   {{KEEP_SEQ new_table old_table}} on its own line, after a table was built again under its
+//                                   old name: new seq values continue after every value the
+//                                   old table ever gave out (rows removed since included), so
+//                                   a position someone remembers (a stream's after_seq) never
+//                                   comes round again. Before the old table is dropped.
 std::string apply_dialect(std::string sql, Dialect d) {
     const std::string token = "{{SEQ_PK}}";
     const std::string repl =
         d == Dialect::sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY";
     for (auto p = sql.find(token); p != std::string::npos; p = sql.find(token, p)) {
         sql.replace(p, token.size(), repl);
+    }
+    const std::string keep = "{{KEEP_SEQ ";
+    for (auto p = sql.find(keep); p != std::string::npos; p = sql.find(keep, p)) {
+        const auto end = sql.find("}}", p);
+        assert(end != std::string::npos && "an unclosed {{KEEP_SEQ");
+        const std::string args = sql.substr(p + keep.size(), end - p - keep.size());
+        const auto space = args.find(' ');
+        const std::string table = args.substr(0, space), old = args.substr(space + 1);
+        const std::string text =
+            d == Dialect::sqlite
+                ? "DELETE FROM sqlite_sequence WHERE name = '" + table +
+                      "';\nINSERT INTO sqlite_sequence (name, seq) SELECT '" + table +
+                      "', seq FROM sqlite_sequence WHERE name = '" + old + "';"
+                : "SELECT setval(pg_get_serial_sequence('" + table +
+                      "', 'seq'), GREATEST(nextval(pg_get_serial_sequence('" + old +
+                      "', 'seq')), (SELECT COALESCE(MAX(seq), 0) + 1 FROM " + table + ")));";
+        sql.replace(p, end + 2 - p, text);
     }
     return sql;
 }

@@ -104,6 +104,19 @@ void insert_commission_entries(Tx& tx, const std::vector<CommissionEntry>& entri
             .use(currency)
             .use(at);
         q.run();
+        {
+            // The entry's seq names it to the event publisher (the earnings topic).
+            long long seq = 0;
+            Query k(tx,
+                    "SELECT seq FROM commission_entries WHERE order_id = :o AND position = :p AND "
+                    "kind = :k AND ref = :r");
+            k.into(seq).use(e.order_id.str()).use(position).use(kind).use(e.ref);
+            k.execute();
+            if (k.fetch()) {
+                tx.changes().note(TxChanges::Entity::commission, std::to_string(seq),
+                                  std::string(commission_event_type(e.kind)));
+            }
+        }
         long long delta = 0;
         switch (e.kind) {
             case CommissionKind::accrue:
@@ -167,6 +180,38 @@ std::string filter_value(const CommissionFilter& f) {
 }
 
 }  // namespace
+
+std::optional<CommissionEntry> find_commission_entry(Tx& tx, std::int64_t seq) {
+    std::string order, note, creator, merchant, kind, ref, currency;
+    int position = 0;
+    long long amount = 0, at = 0;
+    const long long s = seq;
+    Query q(tx,
+            "SELECT order_id, position, note_id, creator_id, merchant_id, kind, ref, "
+            "amount_minor, currency, at FROM commission_entries WHERE seq = :s");
+    q.into(order)
+        .into(position)
+        .into(note)
+        .into(creator)
+        .into(merchant)
+        .into(kind)
+        .into(ref)
+        .into(amount)
+        .into(currency)
+        .into(at)
+        .use(s);
+    q.execute();
+    if (!q.fetch()) return std::nullopt;
+    return CommissionEntry{OrderId::trusted(order),
+                           position,
+                           NoteId::trusted(note),
+                           UserId::trusted(creator),
+                           MerchantId::trusted(merchant),
+                           parse_commission_kind(kind).value_or(CommissionKind::accrue),
+                           ref,
+                           money_from(amount, currency),
+                           Timestamp{at}};
+}
 
 Page<CommissionEntry> commission_entries(Tx& tx, const CommissionFilter& f,
                                          std::optional<std::int64_t> before_seq, int limit) {

@@ -23,6 +23,18 @@ std::string_view to_string(CommissionKind k) {
     return "accrue";
 }
 
+std::string_view commission_event_type(CommissionKind k) {
+    switch (k) {
+        case CommissionKind::accrue:
+            return "commission.accrued";
+        case CommissionKind::reverse:
+            return "commission.reversed";
+        case CommissionKind::settle:
+            return "commission.settled";
+    }
+    return "commission.accrued";
+}
+
 std::optional<CommissionKind> parse_commission_kind(std::string_view s) {
     if (s == "accrue") return CommissionKind::accrue;
     if (s == "reverse") return CommissionKind::reverse;

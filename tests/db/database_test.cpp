@@ -63,6 +63,50 @@ TEST_CASE("a migration numbered below the newest applied one still runs (branche
     CHECK(again->empty());
 }
 
+TEST_CASE("0011 rebuilds the event log: rows keep their seq, new ones never reuse a purged seq") {
+    DbFixture f;
+    auto seqs = [&](const char* sql) {
+        auto r = f.db->read([&](db::Tx& tx) -> engine::Result<std::vector<long long>> {
+            std::vector<long long> out(50);
+            tx.sql() << sql, soci::into(out);
+            return out;
+        });
+        REQUIRE(r);
+        return *r;
+    };
+    // Five events, the last two since purged (the AUTOINCREMENT counter stays at 5), and 0011
+    // not yet applied.
+    auto before = f.db->write([](db::Tx& tx) -> engine::Result<bool> {
+        for (int i = 0; i < 5; ++i) {
+            tx.sql() << "INSERT INTO events (at, scope, type, data) VALUES (1, 'sku', "
+                        "'sku.stock_changed', '{}')";
+        }
+        tx.sql() << "DELETE FROM events WHERE seq > 3";
+        tx.sql() << "DELETE FROM schema_migrations WHERE version = 11";
+        return true;
+    });
+    REQUIRE(before);
+    auto applied = f.db->migrate();
+    REQUIRE(applied);
+    REQUIRE(applied->size() == 1);
+    CHECK(applied->front() == "0011_earnings_events");
+    CHECK(seqs("SELECT seq FROM events ORDER BY seq") == std::vector<long long>{1, 2, 3});
+    auto after = f.db->write([](db::Tx& tx) -> engine::Result<bool> {
+        tx.sql() << "INSERT INTO events (at, scope, type, user_id, data) VALUES (2, 'earnings', "
+                    "'commission.accrued', 'usr_a', '{}')";
+        return true;
+    });
+    REQUIRE(after);
+    CHECK(seqs("SELECT seq FROM events WHERE scope = 'earnings'") == std::vector<long long>{6});
+    auto bad = f.db->write([](db::Tx& tx) -> engine::Result<bool> {
+        tx.sql() << "INSERT INTO events (at, scope, type, data) VALUES (2, 'gossip', 'x', '{}')";
+        return true;
+    });
+    CHECK_FALSE(bad);
+    CHECK(seqs("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'") ==
+          std::vector<long long>{4});
+}
+
 TEST_CASE("sqlite connections use WAL, foreign keys and synchronous FULL") {
     DbFixture f;
     auto pragmas = f.db->read([](db::Tx& tx) -> engine::Result<std::string> {

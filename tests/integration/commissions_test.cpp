@@ -4,11 +4,17 @@
 #include <thread>
 
 #include "support.hpp"
+#include "ws_client.hpp"
 
 using namespace redloop;
 using namespace redloop::it;
 
 namespace {
+
+// The token of an actor without "Bearer ".
+std::string bare(const Actor& a) {
+    return a.auth.substr(a.auth.find(' ') + 1);
+}
 
 ServerOptions with_args(std::vector<std::string> args) {
     ServerOptions o;
@@ -265,6 +271,13 @@ TEST_SUITE("integration_commissions") {
                               "/skus/0/id");
         const auto note = post_note(c, author.auth, "Spring tea", {tin});
         REQUIRE_STATUS(note, 201);
+        // The author and the shop watch the earnings topic live.
+        WsClient author_ws(server.port(), "/v1/stream", bare(author));
+        WsClient shop_ws(server.port(), "/v1/stream", bare(shop));
+        author_ws.subscribe("earnings");
+        shop_ws.subscribe("earnings");
+        author_ws.expect_type("subscribed");
+        shop_ws.expect_type("subscribed");
         REQUIRE_STATUS(put_line(c, buyer, tin, 1, jstr(note.json(), "/id")), 200);
         const auto chk = checkout(c, buyer, "s1");
         const auto order = jstr(chk, "/orders/0/id");
@@ -304,6 +317,34 @@ TEST_SUITE("integration_commissions") {
         CHECK(jint(m, "/reversed/amount") == 600);
         CHECK(jint(m, "/settled/amount") == 1500);
         CHECK(jint(m, "/owed/amount") == -600);
+
+        // The stream told both, in order: accrued, settled, reversed, with the amounts.
+        for (auto* ws : {&author_ws, &shop_ws}) {
+            std::vector<std::pair<std::string, std::int64_t>> seen;
+            while (seen.size() < 3) {
+                const auto f = ws->next(std::chrono::seconds(5));
+                REQUIRE_FALSE(f.timed_out);
+                REQUIRE_FALSE(f.closed);
+                const auto v = f.json();
+                CHECK(jstr(v, "/topic") == "earnings");
+                seen.emplace_back(jstr(v, "/type"), jint(v, "/data/amount/amount"));
+                CHECK(jstr(v, "/data/order_id") == order);
+                CHECK(jstr(v, "/data/creator_id") == author.id);
+            }
+            CHECK(seen[0] == std::pair<std::string, std::int64_t>{"commission.accrued", 1500});
+            CHECK(seen[1] == std::pair<std::string, std::int64_t>{"commission.settled", 1500});
+            CHECK(seen[2] == std::pair<std::string, std::int64_t>{"commission.reversed", 600});
+        }
+        // Someone else's earnings are not theirs to watch: a buyer's topic stays quiet.
+        WsClient other(server.port(), "/v1/stream", bare(buyer));
+        other.subscribe("earnings", 0);
+        other.expect_type("subscribed");
+        CHECK(other.next(std::chrono::milliseconds(300)).timed_out);
+        // Anonymous sessions may not subscribe.
+        WsClient anon(server.port(), "/v1/stream");
+        anon.subscribe("earnings");
+        const auto refused = anon.expect_type("error");
+        CHECK(jstr(refused, "/code") == "unauthenticated");
     }
 
     TEST_CASE("a return window not yet over holds the settlement") {

@@ -13,7 +13,7 @@ namespace redloop::db {
 struct EventRow {
     std::int64_t seq = 0;  // assigned on insert
     std::int64_t at_ms = 0;
-    std::string scope;  // "orders" | "sku"
+    std::string scope;  // "orders" | "sku" | "earnings"
     std::string type;
     std::optional<std::string> user_id;
     std::optional<std::string> merchant_id;
@@ -31,7 +31,7 @@ std::vector<EventRow> events_between(Tx& tx, std::int64_t after, std::int64_t up
 
 // Which events one topic reads from the log.
 struct EventFilter {
-    std::string scope;                       // "orders" | "sku"
+    std::string scope;                       // "orders" | "sku" | "earnings"
     std::optional<std::string> user_id;      // orders of this user
     std::optional<std::string> merchant_id;  // orders, or SKUs, of this shop
     std::vector<std::string> sku_ids;        // events of these SKUs (a note's tags)

@@ -221,6 +221,8 @@ std::vector<engine::CommissionLine> commission_lines(Tx& tx, const engine::Order
 // Appends the entries to the ledger and moves each line's commission (accrued - reversed) with
 // them. A repeated entry (same order, line, kind and ref) is a conflict.
 void insert_commission_entries(Tx& tx, const std::vector<engine::CommissionEntry>& entries);
+// One ledger entry by its seq (the id its live event names).
+std::optional<engine::CommissionEntry> find_commission_entry(Tx& tx, std::int64_t seq);
 // Marks the order's commission lines settled at `at` (the settlement ran, even of nothing).
 void mark_commission_settled(Tx& tx, const engine::OrderId& order, engine::Timestamp at);
 // Completed orders with lines not settled yet whose return window (from their completion) has

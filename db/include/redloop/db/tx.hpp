@@ -19,11 +19,11 @@ enum class Dialect { sqlite, postgresql };
 // write, and the database's before-commit hook turns it into event-log rows in the same
 // transaction (the outbox), so an event exists exactly when its change does.
 struct TxChanges {
-    enum class Entity { sku, order, payment, refund };
+    enum class Entity { sku, order, payment, refund, commission };
     struct Change {
         Entity entity;
         std::string id;
-        std::string type;  // "sku.stock_changed", "order.paid", "refund.created", ...
+        std::string type;  // "sku.stock_changed", "order.paid", "commission.accrued", ...
     };
     std::vector<Change> changes;
     std::int64_t at_ms = 0;  // the command's time, when the caller set it (0: the wall clock)

@@ -21,6 +21,8 @@ inline constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
 enum class CommissionKind { accrue, reverse, settle };
 std::string_view to_string(CommissionKind k);
 std::optional<CommissionKind> parse_commission_kind(std::string_view s);
+// The live event of an entry: "commission.accrued", "commission.reversed", "commission.settled".
+std::string_view commission_event_type(CommissionKind k);
 
 // The creator of a line and the rate, snapshotted at checkout so that a later change of the
 // product's rate does not alter past sales.
