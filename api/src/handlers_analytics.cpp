@@ -50,10 +50,19 @@ Result<Response> note_analytics(Context& ctx) {
             return encode_money(Money{minor, merchant->currency});
         };
         for (const auto& a : db::note_attribution(tx, merchant_id)) {
+            // The same disclosure a reader sees on the note (brand, affiliate or none).
+            boost::json::value disclosure = nullptr;
+            if (auto note = db::find_note(tx, a.note_id)) {
+                if (auto d =
+                        to_string(disclosure_of(note->author_id, db::tagged_listings(tx, *note)))) {
+                    disclosure = boost::json::value(*d);
+                }
+            }
             data.push_back(boost::json::object{
                 {"note_id", a.note_id.str()},
                 {"title", a.title},
                 {"author_id", a.author_id},
+                {"disclosure", std::move(disclosure)},
                 {"views", a.views},
                 {"add_to_carts", a.add_to_carts},
                 {"orders", a.orders},

@@ -118,6 +118,10 @@ TEST_SUITE("integration_analytics") {
         CHECK(jint(q, "/views") == 0);
         CHECK(jint(q, "/orders") == 0);
         CHECK(jint(q, "/gmv/amount") == 0);
+        // Disclosure, as readers see it: the shop's own note is "brand"; a user's note on a SKU
+        // that pays no commission has none.
+        CHECK(jstr(q, "/disclosure") == "brand");
+        CHECK(jnull(s, "/disclosure"));
         // Sorted by GMV: the spring note first. Another shop's note is not there.
         CHECK(jstr(list, "/data/0/note_id") == spring_id);
         CHECK(row_of(list, hike_id).is_null());
@@ -136,6 +140,15 @@ TEST_SUITE("integration_analytics") {
         const auto after = c.get("/v1/analytics/notes", shop.auth).json();
         CHECK(jint(row_of(after, spring_id), "/orders") == 0);
         CHECK(jint(row_of(after, spring_id), "/gmv/amount") == 0);
+
+        // A user's note on a product that pays commission is "affiliate".
+        const auto cup =
+            jstr(create_product(c, shop.auth, "Cup", {{"white", 5000, 5}}, 800), "/skus/0/id");
+        const auto cup_note = post_note(c, author.auth, "Cup love", {cup});
+        REQUIRE_STATUS(cup_note, 201);
+        CHECK(jstr(cup_note.json(), "/disclosure") == "affiliate");
+        const auto with_cup = c.get("/v1/analytics/notes", shop.auth).json();
+        CHECK(jstr(row_of(with_cup, jstr(cup_note.json(), "/id")), "/disclosure") == "affiliate");
 
         // Merchants only.
         CHECK_PROBLEM(c.get("/v1/analytics/notes", buyer.auth), 403, "forbidden");
