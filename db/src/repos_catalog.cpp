@@ -166,14 +166,6 @@ constexpr const char* kSkuSelect =
     "s.reserved, s.position, s.created_at, s.updated_at, p.status, s.per_user_limit "
     "FROM skus s JOIN products p ON p.id = s.product_id ";
 
-// A nullable integer column bound from an optional.
-struct NullableInt {
-    long long value = 0;
-    soci::indicator ind = soci::i_null;
-};
-NullableInt nullable_int(const std::optional<std::int64_t>& v) {
-    return v ? NullableInt{*v, soci::i_ok} : NullableInt{};
-}
 
 }  // namespace
 

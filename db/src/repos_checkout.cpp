@@ -297,35 +297,35 @@ struct HistoryRow {
     }
 };
 
-// Lines (by position) and history (oldest first) of one order.
+// Passes each row that `sql` (Row's columns of the order named by :o) returns to `add`.
+template <typename Row, typename Add>
+void load_children(Tx& tx, const std::string& sql, const OrderId& id, Add add) {
+    Row row;
+    Query q(tx, sql);
+    row.bind(q);
+    q.use(id.str());
+    q.execute();
+    while (q.fetch()) add(row);
+}
+
+// Lines (by position), history (oldest first) and coupon discounts (as applied) of one order.
 Order complete(Tx& tx, OrderRow& r) {
     Order o = order_from(r);
-    {
-        LineRow line;
-        Query q(tx, std::string("SELECT ") + kLineColumns +
-                        "FROM order_lines l WHERE l.order_id = :o ORDER BY l.position");
-        line.bind(q);
-        q.use(o.id.str());
-        q.execute();
-        while (q.fetch()) o.lines.push_back(line.take(o.total.currency));
-    }
-    {
-        HistoryRow h;
-        Query q(tx, std::string("SELECT ") + kHistoryColumns +
-                        "FROM order_history h WHERE h.order_id = :o ORDER BY h.seq");
-        h.bind(q);
-        q.use(o.id.str());
-        q.execute();
-        while (q.fetch()) o.history.push_back(h.take());
-    }
+    const Currency currency = o.total.currency;
+    load_children<LineRow>(tx,
+                           std::string("SELECT ") + kLineColumns +
+                               "FROM order_lines l WHERE l.order_id = :o ORDER BY l.position",
+                           o.id, [&](LineRow& l) { o.lines.push_back(l.take(currency)); });
+    load_children<HistoryRow>(tx,
+                              std::string("SELECT ") + kHistoryColumns +
+                                  "FROM order_history h WHERE h.order_id = :o ORDER BY h.seq",
+                              o.id, [&](HistoryRow& h) { o.history.push_back(h.take()); });
     if (o.discount.minor > 0) {
-        DiscountRow d;
-        Query q(tx, std::string("SELECT ") + kDiscountColumns +
-                        "FROM coupon_redemptions d WHERE d.order_id = :o ORDER BY d.position");
-        d.bind(q);
-        q.use(o.id.str());
-        q.execute();
-        while (q.fetch()) o.discounts.push_back(d.take(o.total.currency));
+        load_children<DiscountRow>(
+            tx,
+            std::string("SELECT ") + kDiscountColumns +
+                "FROM coupon_redemptions d WHERE d.order_id = :o ORDER BY d.position",
+            o.id, [&](DiscountRow& d) { o.discounts.push_back(d.take(currency)); });
     }
     return o;
 }

@@ -181,36 +181,55 @@ std::string filter_value(const CommissionFilter& f) {
 
 }  // namespace
 
-std::optional<CommissionEntry> find_commission_entry(Tx& tx, std::int64_t seq) {
+namespace {
+
+// One row of commission_entries, as the single read and the page read both take it.
+constexpr const char* kEntryColumns =
+    "seq, order_id, position, note_id, creator_id, merchant_id, kind, ref, amount_minor, currency, "
+    "at FROM commission_entries ";
+
+struct EntryRow {
     std::string order, note, creator, merchant, kind, ref, currency;
     int position = 0;
-    long long amount = 0, at = 0;
+    long long amount = 0, at = 0, seq = 0;
+
+    void bind(Query& q) {
+        q.into(seq)
+            .into(order)
+            .into(position)
+            .into(note)
+            .into(creator)
+            .into(merchant)
+            .into(kind)
+            .into(ref)
+            .into(amount)
+            .into(currency)
+            .into(at);
+    }
+    CommissionEntry take() const {
+        return CommissionEntry{OrderId::trusted(order),
+                               position,
+                               NoteId::trusted(note),
+                               UserId::trusted(creator),
+                               MerchantId::trusted(merchant),
+                               parse_commission_kind(kind).value_or(CommissionKind::accrue),
+                               ref,
+                               money_from(amount, currency),
+                               Timestamp{at}};
+    }
+};
+
+}  // namespace
+
+std::optional<CommissionEntry> find_commission_entry(Tx& tx, std::int64_t seq) {
     const long long s = seq;
-    Query q(tx,
-            "SELECT order_id, position, note_id, creator_id, merchant_id, kind, ref, "
-            "amount_minor, currency, at FROM commission_entries WHERE seq = :s");
-    q.into(order)
-        .into(position)
-        .into(note)
-        .into(creator)
-        .into(merchant)
-        .into(kind)
-        .into(ref)
-        .into(amount)
-        .into(currency)
-        .into(at)
-        .use(s);
+    EntryRow row;
+    Query q(tx, std::string("SELECT ") + kEntryColumns + "WHERE seq = :s");
+    row.bind(q);
+    q.use(s);
     q.execute();
     if (!q.fetch()) return std::nullopt;
-    return CommissionEntry{OrderId::trusted(order),
-                           position,
-                           NoteId::trusted(note),
-                           UserId::trusted(creator),
-                           MerchantId::trusted(merchant),
-                           parse_commission_kind(kind).value_or(CommissionKind::accrue),
-                           ref,
-                           money_from(amount, currency),
-                           Timestamp{at}};
+    return row.take();
 }
 
 Page<CommissionEntry> commission_entries(Tx& tx, const CommissionFilter& f,
@@ -218,27 +237,11 @@ Page<CommissionEntry> commission_entries(Tx& tx, const CommissionFilter& f,
     const long long before = before_seq ? *before_seq : std::numeric_limits<long long>::max();
     const std::string who = filter_value(f);
     const int fetch_n = limit + 1;
-    std::string order, note, creator, merchant, kind, ref, currency;
-    int position = 0;
-    long long amount = 0, at = 0, seq = 0;
-    Query q(tx,
-            std::string("SELECT seq, order_id, position, note_id, creator_id, merchant_id, "
-                        "kind, ref, amount_minor, currency, at FROM commission_entries WHERE ") +
-                filter_column(f) + " = :w AND seq < :b ORDER BY seq DESC LIMIT :l");
-    q.into(seq)
-        .into(order)
-        .into(position)
-        .into(note)
-        .into(creator)
-        .into(merchant)
-        .into(kind)
-        .into(ref)
-        .into(amount)
-        .into(currency)
-        .into(at)
-        .use(who)
-        .use(before)
-        .use(fetch_n);
+    EntryRow row;
+    Query q(tx, std::string("SELECT ") + kEntryColumns + "WHERE " + filter_column(f) +
+                    " = :w AND seq < :b ORDER BY seq DESC LIMIT :l");
+    row.bind(q);
+    q.use(who).use(before).use(fetch_n);
     q.execute();
     Page<CommissionEntry> page;
     long long last_seq = 0;
@@ -247,12 +250,8 @@ Page<CommissionEntry> commission_entries(Tx& tx, const CommissionFilter& f,
             page.next_before = last_seq;
             break;
         }
-        last_seq = seq;
-        page.items.push_back(
-            CommissionEntry{OrderId::trusted(order), position, NoteId::trusted(note),
-                            UserId::trusted(creator), MerchantId::trusted(merchant),
-                            parse_commission_kind(kind).value_or(CommissionKind::accrue), ref,
-                            money_from(amount, currency), Timestamp{at}});
+        last_seq = row.seq;
+        page.items.push_back(row.take());
     }
     return page;
 }

@@ -68,14 +68,6 @@ constexpr const char* kCouponSelect =
     "max_redemptions, per_user_limit, status, in_use, redeemed, created_by, created_at, "
     "updated_at, seq FROM coupons ";
 
-// An optional integer column bound with its indicator.
-struct NullableInt {
-    long long value = 0;
-    soci::indicator ind = soci::i_null;
-};
-NullableInt nullable_int(const std::optional<std::int64_t>& v) {
-    return v ? NullableInt{*v, soci::i_ok} : NullableInt{};
-}
 NullableInt nullable_time(const std::optional<Timestamp>& t) {
     return t ? NullableInt{t->unix_ms, soci::i_ok} : NullableInt{};
 }

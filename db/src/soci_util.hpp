@@ -30,6 +30,15 @@ NullableText nullable(const std::optional<IdT>& id) {
     return id ? NullableText{id->str(), soci::i_ok} : NullableText{};
 }
 
+// A nullable integer column bound from an optional (a count, a limit, a time in ms).
+struct NullableInt {
+    long long value = 0;
+    soci::indicator ind = soci::i_null;
+};
+inline NullableInt nullable_int(const std::optional<std::int64_t>& v) {
+    return v ? NullableInt{*v, soci::i_ok} : NullableInt{};
+}
+
 }  // namespace redloop::db
 
 #include "redloop/db/tx.hpp"
