@@ -189,26 +189,17 @@ TEST_SUITE("integration_checkout") {
             REQUIRE_STATUS(put_line(setup, buyers.back(), sku, 1), 200);
         }
         std::atomic<int> created{0}, sold_out{0}, other{0};
-        std::atomic<bool> go{false};
-        std::vector<std::thread> threads;
-        for (int i = 0; i < kBuyers; ++i) {
-            threads.emplace_back([&, i] {
-                HttpClient c(server.port());
-                c.get("/healthz");  // connect before the start line
-                while (!go.load()) std::this_thread::yield();
-                const auto r = checkout(c, buyers[i], "race-" + std::to_string(i));
-                if (r.status == 201) {
-                    ++created;
-                } else if (r.status == 409 && problem_code(r) == "out_of_stock" &&
-                           r.body.find(sku) != std::string::npos) {
-                    ++sold_out;
-                } else {
-                    ++other;
-                }
-            });
-        }
-        go = true;
-        for (auto& t : threads) t.join();
+        race(server, kBuyers, [&](int i, HttpClient& c) {
+            const auto r = checkout(c, buyers[i], "race-" + std::to_string(i));
+            if (r.status == 201) {
+                ++created;
+            } else if (r.status == 409 && problem_code(r) == "out_of_stock" &&
+                       r.body.find(sku) != std::string::npos) {
+                ++sold_out;
+            } else {
+                ++other;
+            }
+        });
         CHECK(created.load() == 10);
         CHECK(sold_out.load() == kBuyers - 10);
         CHECK(other.load() == 0);

@@ -265,35 +265,27 @@ TEST_SUITE("integration_flash_sale") {
 
         // ... and 20 clients of the same buyer each put 1 in the (shared) cart and check out,
         // three rounds each, all at once.
-        std::atomic<bool> go{false};
         std::atomic<int> created{0}, limit_refusals{0}, other{0};
         std::mutex mutex;
         std::vector<std::string> unexpected;
-        std::vector<std::thread> threads;
-        for (int i = 0; i < kClients; ++i) {
-            threads.emplace_back([&, i] {
-                HttpClient own(server.port());
-                while (!go.load()) std::this_thread::yield();
-                for (int round = 0; round < 3; ++round) {
-                    const auto put = put_line(own, buyer, sku, 1);
-                    if (put.status == 409 && contains(put.body, "limited to 2")) ++limit_refusals;
-                    const auto r = checkout(
-                        own, buyer, "race-" + std::to_string(i) + "-" + std::to_string(round));
-                    if (r.status == 201) {
-                        ++created;
-                    } else if (r.status == 409 && contains(r.body, "limited to 2")) {
-                        ++limit_refusals;
-                    } else if (r.status == 409 && contains(r.body, "cart is empty")) {
-                        ++other;  // another client's checkout took the line first
-                    } else {
-                        std::lock_guard lock(mutex);
-                        unexpected.push_back(std::to_string(r.status) + " " + r.body);
-                    }
+        race(server, kClients, [&](int i, HttpClient& own) {
+            for (int round = 0; round < 3; ++round) {
+                const auto put = put_line(own, buyer, sku, 1);
+                if (put.status == 409 && contains(put.body, "limited to 2")) ++limit_refusals;
+                const auto r =
+                    checkout(own, buyer, "race-" + std::to_string(i) + "-" + std::to_string(round));
+                if (r.status == 201) {
+                    ++created;
+                } else if (r.status == 409 && contains(r.body, "limited to 2")) {
+                    ++limit_refusals;
+                } else if (r.status == 409 && contains(r.body, "cart is empty")) {
+                    ++other;  // another client's checkout took the line first
+                } else {
+                    std::lock_guard lock(mutex);
+                    unexpected.push_back(std::to_string(r.status) + " " + r.body);
                 }
-            });
-        }
-        go = true;
-        for (auto& t : threads) t.join();
+            }
+        });
         INFO("unexpected answers: ", unexpected.size(), unexpected.empty() ? "" : unexpected[0]);
         CHECK(unexpected.empty());
         // each checkout buys the 1 unit in the cart: exactly two can succeed

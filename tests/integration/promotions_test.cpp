@@ -264,28 +264,19 @@ TEST_SUITE("integration_promotions") {
             REQUIRE_STATUS(put_line(setup, buyers.back(), sku, 1), 200);
         }
         std::atomic<int> created{0}, exhausted{0}, other{0};
-        std::atomic<bool> go{false};
         std::vector<std::string> winner(kBuyers);
-        std::vector<std::thread> threads;
-        for (int i = 0; i < kBuyers; ++i) {
-            threads.emplace_back([&, i] {
-                HttpClient c(server.port());
-                c.get("/healthz");
-                while (!go.load()) std::this_thread::yield();
-                const auto r = checkout(c, buyers[i], "race-" + std::to_string(i), {"ONLYONE"});
-                if (r.status == 201) {
-                    ++created;
-                    winner[i] = r.body;
-                } else if (r.status == 409 && problem_code(r) == "conflict" &&
-                           r.body.find("fully redeemed") != std::string::npos) {
-                    ++exhausted;
-                } else {
-                    ++other;
-                }
-            });
-        }
-        go = true;
-        for (auto& t : threads) t.join();
+        race(server, kBuyers, [&](int i, HttpClient& c) {
+            const auto r = checkout(c, buyers[i], "race-" + std::to_string(i), {"ONLYONE"});
+            if (r.status == 201) {
+                ++created;
+                winner[i] = r.body;
+            } else if (r.status == 409 && problem_code(r) == "conflict" &&
+                       r.body.find("fully redeemed") != std::string::npos) {
+                ++exhausted;
+            } else {
+                ++other;
+            }
+        });
         CHECK(created.load() == 1);
         CHECK(exhausted.load() == kBuyers - 1);
         CHECK(other.load() == 0);

@@ -191,6 +191,25 @@ bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds tim
     }
 }
 
+void race(const ServerProcess& s, int n, const std::function<void(int, HttpClient&)>& fn) {
+    std::atomic<int> ready{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    threads.reserve(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+        threads.emplace_back([&, i] {
+            HttpClient c(s.port());
+            c.get("/healthz");
+            ++ready;
+            while (!go.load()) std::this_thread::yield();
+            fn(i, c);
+        });
+    }
+    while (ready.load() < n) std::this_thread::yield();
+    go = true;
+    for (auto& t : threads) t.join();
+}
+
 // ------------------------------------------------------------------------------ bodies
 
 json::object product_json(const std::string& title, const std::vector<SkuSpec>& skus,

@@ -85,6 +85,12 @@ std::int64_t sqlite_int(const std::string& db_path, const std::string& sql,
 // Polls `pred` every 20 ms until it holds or `timeout` passes; returns the last result.
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
 
+// ---- races ----
+// Runs fn(i, client) on n threads, each with its own client already connected (a /healthz
+// first), and releases them all at once, so that the requests race, not the connections.
+// Returns when every thread is done.
+void race(const ServerProcess& s, int n, const std::function<void(int, HttpClient&)>& fn);
+
 // ---- checkout bodies ----
 inline const std::string kAddressBody =
     R"({"shipping_address":{"name":"Lin","phone":"13800000000","line1":"1 West Lake Rd",)"
