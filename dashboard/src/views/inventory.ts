@@ -13,7 +13,7 @@ import {
 import { h, replace } from '../dom';
 import type { LiveEvent } from '../live';
 import { formatCount, formatMoney, formatTime, type Money } from '../money';
-import { Messages, confirmDialog, field, uid, type View } from '../ui';
+import { Messages, confirmDialog, field, refreshButton, uid, viewToolbar, type View } from '../ui';
 
 const DEBOUNCE_MS = 200;
 const DELTA_MAX = 10_000_000;
@@ -74,16 +74,12 @@ export class InventoryView implements View {
     this.el = h(
       'section',
       { class: 'view', 'aria-labelledby': 'inventory-heading', hidden: true },
-      h(
-        'div',
-        { class: 'toolbar' },
-        h('h1', { id: 'inventory-heading' }, 'Inventory'),
-        h(
-          'div',
-          { class: 'toolbar-controls' },
-          this.updated,
-          h('button', { type: 'button', class: 'btn', onclick: () => void this.load() }, 'Refresh'),
-        ),
+      viewToolbar(
+        'inventory-heading',
+        'Inventory',
+        null,
+        this.updated,
+        refreshButton(undefined, () => void this.load()),
       ),
       this.notice,
       h('div', { class: 'table-wrap' }, table),

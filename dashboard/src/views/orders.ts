@@ -13,7 +13,7 @@ import {
 import { h } from '../dom';
 import type { LiveEvent } from '../live';
 import { formatAge, formatMoney } from '../money';
-import { ageCell, dialogOpen, disclosureBadge, statusBadge, statusLabel, type View } from '../ui';
+import { ageCell, dialogOpen, disclosureBadge, statusBadge, statusLabel, viewToolbar, type View } from '../ui';
 import { OrderDetail } from './order-detail';
 
 const PAGE_SIZE = 20;
@@ -92,12 +92,7 @@ export class OrdersView implements View {
     this.el = h(
       'section',
       { class: 'view', 'aria-labelledby': 'orders-heading', hidden: true },
-      h(
-        'div',
-        { class: 'toolbar' },
-        h('h1', { id: 'orders-heading' }, 'Orders'),
-        h('div', { class: 'toolbar-controls' }, h('label', { for: 'status-filter' }, 'Status'), this.select),
-      ),
+      viewToolbar('orders-heading', 'Orders', null, h('label', { for: 'status-filter' }, 'Status'), this.select),
       this.notice,
       h('div', { class: 'table-wrap' }, table),
       this.empty,

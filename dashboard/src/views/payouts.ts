@@ -11,7 +11,7 @@ import {
 import { h, replace } from '../dom';
 import type { LiveEvent } from '../live';
 import { formatMoney, formatTime, type Money } from '../money';
-import { disclosureBadge, type View } from '../ui';
+import { disclosureBadge, refreshButton, viewToolbar, type View } from '../ui';
 
 const PAGE_SIZE = 20;
 /** Commissions follow an order's payment or refund; re-read a little after one, at most this often. */
@@ -141,25 +141,12 @@ export class PayoutsView implements View {
     this.el = h(
       'section',
       { class: 'view', 'aria-labelledby': 'payouts-heading', hidden: true },
-      h(
-        'div',
-        { class: 'toolbar' },
-        h(
-          'div',
-          null,
-          h('h1', { id: 'payouts-heading' }, 'Creator payouts'),
-          h('p', { class: 'sub' }, 'Commission the shop owes the authors of notes its sales came from.'),
-        ),
-        h(
-          'div',
-          { class: 'toolbar-controls' },
-          this.updated,
-          h(
-            'button',
-            { type: 'button', class: 'btn', 'data-testid': 'payouts-refresh', onclick: () => void this.refresh() },
-            'Refresh',
-          ),
-        ),
+      viewToolbar(
+        'payouts-heading',
+        'Creator payouts',
+        'Commission the shop owes the authors of notes its sales came from.',
+        this.updated,
+        refreshButton('payouts-refresh', () => void this.refresh()),
       ),
       this.notice,
       this.unavailable,

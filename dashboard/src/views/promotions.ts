@@ -14,7 +14,7 @@ import {
 import { h, replace } from '../dom';
 import type { LiveEvent } from '../live';
 import { formatCount, formatMoney, formatTime, parseMajor } from '../money';
-import { Messages, confirmDialog, field, statusBadge, uid, type View } from '../ui';
+import { Messages, confirmDialog, field, refreshButton, statusBadge, uid, viewToolbar, type View } from '../ui';
 
 const PAGE_SIZE = 20;
 const LIMIT_MAX = 1_000_000_000;
@@ -149,25 +149,12 @@ export class PromotionsView implements View {
     this.el = h(
       'section',
       { class: 'view', 'aria-labelledby': 'promotions-heading', hidden: true },
-      h(
-        'div',
-        { class: 'toolbar' },
-        h(
-          'div',
-          null,
-          h('h1', { id: 'promotions-heading' }, 'Promotions'),
-          h('p', { class: 'sub' }, 'Coupons buyers enter at checkout for money off this shop’s goods.'),
-        ),
-        h(
-          'div',
-          { class: 'toolbar-controls' },
-          this.updated,
-          h(
-            'button',
-            { type: 'button', class: 'btn', 'data-testid': 'coupons-refresh', onclick: () => void this.reload() },
-            'Refresh',
-          ),
-        ),
+      viewToolbar(
+        'promotions-heading',
+        'Promotions',
+        'Coupons buyers enter at checkout for money off this shop’s goods.',
+        this.updated,
+        refreshButton('coupons-refresh', () => void this.reload()),
       ),
       this.createForm(),
       h('h2', { class: 'section-heading' }, 'Coupons'),
