@@ -4,7 +4,7 @@ import { ProblemError, describeError, request, type NoteStats } from '../api';
 import { h, replace } from '../dom';
 import type { LiveEvent } from '../live';
 import { formatCount, formatMoney, formatTime, toMajor } from '../money';
-import { disclosureBadge, refreshButton, viewToolbar, type View } from '../ui';
+import { dataTable, disclosureBadge, refreshButton, viewToolbar, type View } from '../ui';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
 Chart.defaults.font.family =
@@ -138,13 +138,13 @@ export class AttributionView implements View {
   private readonly content: HTMLDivElement;
 
   constructor() {
-    const table = h(
-      'table',
-      { class: 'data attribution', 'data-testid': 'attribution-table' },
-      h('caption', { class: 'sr-only' }, 'Sales attributed to each note; select a column header to sort'),
-      h('thead', null, this.headRow),
-      this.tbody,
-    );
+    const table = dataTable({
+      testid: 'attribution-table',
+      className: 'attribution',
+      caption: 'Sales attributed to each note; select a column header to sort',
+      columns: this.headRow, // sortable header cells, built by renderHead()
+      tbody: this.tbody,
+    });
     this.content = h(
       'div',
       { class: 'attr-layout', hidden: true },

@@ -13,7 +13,16 @@ import {
 import { h } from '../dom';
 import type { LiveEvent } from '../live';
 import { formatAge, formatMoney } from '../money';
-import { ageCell, dialogOpen, disclosureBadge, statusBadge, statusLabel, viewToolbar, type View } from '../ui';
+import {
+  ageCell,
+  dataTable,
+  dialogOpen,
+  disclosureBadge,
+  statusBadge,
+  statusLabel,
+  viewToolbar,
+  type View,
+} from '../ui';
 import { OrderDetail } from './order-detail';
 
 const PAGE_SIZE = 20;
@@ -74,21 +83,13 @@ export class OrdersView implements View {
       },
       'Load more',
     );
-    const table = h(
-      'table',
-      { class: 'data orders', 'data-testid': 'orders-table' },
-      h('caption', { class: 'sr-only' }, 'Orders, newest first. Select a row to open the order.'),
-      h(
-        'thead',
-        null,
-        h(
-          'tr',
-          null,
-          ['Order', 'Status', 'Buyer', 'Lines', 'Total', 'Age'].map((t) => h('th', { scope: 'col' }, t)),
-        ),
-      ),
-      this.tbody,
-    );
+    const table = dataTable({
+      testid: 'orders-table',
+      className: 'orders',
+      caption: 'Orders, newest first. Select a row to open the order.',
+      columns: ['Order', 'Status', 'Buyer', 'Lines', 'Total', 'Age'],
+      tbody: this.tbody,
+    });
     this.el = h(
       'section',
       { class: 'view', 'aria-labelledby': 'orders-heading', hidden: true },

@@ -11,7 +11,7 @@ import {
 import { h, replace } from '../dom';
 import type { LiveEvent } from '../live';
 import { formatMoney, formatTime, type Money } from '../money';
-import { disclosureBadge, refreshButton, viewToolbar, type View } from '../ui';
+import { dataTable, disclosureBadge, refreshButton, viewToolbar, type View } from '../ui';
 
 const PAGE_SIZE = 20;
 /** Commissions follow an order's payment or refund; re-read a little after one, at most this often. */
@@ -108,26 +108,13 @@ export class PayoutsView implements View {
       { type: 'button', class: 'btn', 'data-testid': 'payouts-more', hidden: true, onclick: () => void this.loadMore() },
       'Load more',
     );
-    const table = h(
-      'table',
-      { class: 'data payouts', 'data-testid': 'payouts-table' },
-      h('caption', { class: 'sr-only' }, 'Commission entries, newest first'),
-      h(
-        'thead',
-        null,
-        h(
-          'tr',
-          null,
-          h('th', { scope: 'col' }, 'When'),
-          h('th', { scope: 'col' }, 'Entry'),
-          h('th', { scope: 'col' }, 'Order'),
-          h('th', { scope: 'col' }, 'Note'),
-          h('th', { scope: 'col' }, 'Creator'),
-          h('th', { scope: 'col', class: 'num' }, 'Amount'),
-        ),
-      ),
-      this.tbody,
-    );
+    const table = dataTable({
+      testid: 'payouts-table',
+      className: 'payouts',
+      caption: 'Commission entries, newest first',
+      columns: ['When', 'Entry', 'Order', 'Note', 'Creator', { label: 'Amount', num: true }],
+      tbody: this.tbody,
+    });
     this.tableWrap = h('div', { class: 'table-wrap' }, table);
     this.body = h(
       'div',

@@ -14,7 +14,17 @@ import {
 import { h, replace } from '../dom';
 import type { LiveEvent } from '../live';
 import { formatCount, formatMoney, formatTime, parseMajor } from '../money';
-import { Messages, confirmDialog, field, refreshButton, statusBadge, uid, viewToolbar, type View } from '../ui';
+import {
+  Messages,
+  confirmDialog,
+  dataTable,
+  field,
+  refreshButton,
+  statusBadge,
+  uid,
+  viewToolbar,
+  type View,
+} from '../ui';
 
 const PAGE_SIZE = 20;
 const LIMIT_MAX = 1_000_000_000;
@@ -122,29 +132,23 @@ export class PromotionsView implements View {
       { type: 'button', class: 'btn', 'data-testid': 'coupons-more', hidden: true, onclick: () => void this.loadMore() },
       'Load more',
     );
-    const table = h(
-      'table',
-      { class: 'data coupons', 'data-testid': 'coupons-table' },
-      h('caption', { class: 'sr-only' }, 'The shop’s coupons, newest first'),
-      h(
-        'thead',
-        null,
-        h(
-          'tr',
-          null,
-          h('th', { scope: 'col' }, 'Code'),
-          h('th', { scope: 'col' }, 'Discount'),
-          h('th', { scope: 'col' }, 'Min spend'),
-          h('th', { scope: 'col' }, 'Valid'),
-          h('th', { scope: 'col' }, 'Limits'),
-          h('th', { scope: 'col' }, 'Status'),
-          h('th', { scope: 'col', class: 'num' }, 'In use'),
-          h('th', { scope: 'col', class: 'num' }, 'Redeemed'),
-          h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')),
-        ),
-      ),
-      this.tbody,
-    );
+    const table = dataTable({
+      testid: 'coupons-table',
+      className: 'coupons',
+      caption: 'The shop’s coupons, newest first',
+      columns: [
+        'Code',
+        'Discount',
+        'Min spend',
+        'Valid',
+        'Limits',
+        'Status',
+        { label: 'In use', num: true },
+        { label: 'Redeemed', num: true },
+        { label: 'Actions', srOnly: true },
+      ],
+      tbody: this.tbody,
+    });
     this.tableWrap = h('div', { class: 'table-wrap', hidden: true }, table);
     this.el = h(
       'section',
