@@ -18,6 +18,7 @@ import {
   dataTable,
   dialogOpen,
   disclosureBadge,
+  loadMoreButton,
   statusBadge,
   statusLabel,
   viewToolbar,
@@ -72,17 +73,7 @@ export class OrdersView implements View {
       ORDER_STATUSES.map((s) => h('option', { value: s }, statusLabel(s))),
     );
     this.empty = h('p', { class: 'empty', 'data-testid': 'orders-empty', hidden: true }, 'No orders yet.');
-    this.more = h(
-      'button',
-      {
-        type: 'button',
-        class: 'btn',
-        'data-testid': 'orders-more',
-        hidden: true,
-        onclick: () => void this.loadMore(),
-      },
-      'Load more',
-    );
+    this.more = loadMoreButton('orders-more', () => void this.loadMore());
     const table = dataTable({
       testid: 'orders-table',
       className: 'orders',

@@ -11,7 +11,7 @@ import {
 import { h, replace } from '../dom';
 import type { LiveEvent } from '../live';
 import { formatMoney, formatTime, type Money } from '../money';
-import { dataTable, disclosureBadge, refreshButton, viewToolbar, type View } from '../ui';
+import { dataTable, disclosureBadge, loadMoreButton, refreshButton, viewToolbar, type View } from '../ui';
 
 const PAGE_SIZE = 20;
 /** Commissions follow an order's payment or refund; re-read a little after one, at most this often. */
@@ -103,11 +103,7 @@ export class PayoutsView implements View {
         );
       }),
     );
-    this.more = h(
-      'button',
-      { type: 'button', class: 'btn', 'data-testid': 'payouts-more', hidden: true, onclick: () => void this.loadMore() },
-      'Load more',
-    );
+    this.more = loadMoreButton('payouts-more', () => void this.loadMore());
     const table = dataTable({
       testid: 'payouts-table',
       className: 'payouts',

@@ -19,6 +19,7 @@ import {
   confirmDialog,
   dataTable,
   field,
+  loadMoreButton,
   refreshButton,
   statusBadge,
   uid,
@@ -127,11 +128,7 @@ export class PromotionsView implements View {
   private readonly createMessages = new Messages();
 
   constructor(private readonly currency: string) {
-    this.more = h(
-      'button',
-      { type: 'button', class: 'btn', 'data-testid': 'coupons-more', hidden: true, onclick: () => void this.loadMore() },
-      'Load more',
-    );
+    this.more = loadMoreButton('coupons-more', () => void this.loadMore());
     const table = dataTable({
       testid: 'coupons-table',
       className: 'coupons',
