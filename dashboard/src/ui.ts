@@ -1,6 +1,7 @@
-// Small shared pieces: the confirmation dialog, status badges and form messages.
+// Small shared pieces: the confirmation dialog, status badges, form messages and the parts every
+// list view is built from (toolbar, table, "Load more").
 import { describeError } from './api';
-import { h, replace } from './dom';
+import { h, replace, srOnly, type Child } from './dom';
 import type { LiveEvent } from './live';
 import { formatAge, formatTime } from './money';
 
@@ -13,6 +14,80 @@ export interface View {
   /** The live topic could not be resumed: refetch its state over HTTP. */
   onResync(topic: string): void;
   destroy(): void;
+}
+
+/**
+ * A view's toolbar: its h1 (the target of the section's aria-labelledby), with the subtitle under
+ * it when there is one, and on the right the controls ("Updated …", Refresh, a filter).
+ */
+export function viewToolbar(
+  headingId: string,
+  title: string,
+  subtitle: string | null,
+  ...controls: Child[]
+): HTMLDivElement {
+  const heading = h('h1', { id: headingId }, title);
+  return h(
+    'div',
+    { class: 'toolbar' },
+    subtitle === null ? heading : h('div', null, heading, h('p', { class: 'sub' }, subtitle)),
+    h('div', { class: 'toolbar-controls' }, controls),
+  );
+}
+
+/** The toolbar's Refresh button. */
+export function refreshButton(testid: string | undefined, onClick: () => void): HTMLButtonElement {
+  return h('button', { type: 'button', class: 'btn', 'data-testid': testid, onclick: onClick }, 'Refresh');
+}
+
+/** A header cell: its label, right-aligned for numbers, or only for screen readers. */
+export interface TableColumn {
+  label: string;
+  num?: boolean;
+  srOnly?: boolean;
+}
+
+interface DataTableOptions {
+  testid: string;
+  /** Added to `data`: the table's own styles. */
+  className: string;
+  /** Read by screen readers only. */
+  caption: string;
+  /** The header cells (a plain string for a plain one), or a header row the view builds itself. */
+  columns: readonly (string | TableColumn)[] | HTMLTableRowElement;
+  tbody: HTMLTableSectionElement;
+}
+
+/** A `table.data` with its caption, header row and the view's tbody. */
+export function dataTable(opts: DataTableOptions): HTMLTableElement {
+  const headRow =
+    opts.columns instanceof HTMLTableRowElement
+      ? opts.columns
+      : h(
+          'tr',
+          null,
+          opts.columns.map((c) => {
+            const col = typeof c === 'string' ? { label: c } : c;
+            const label = col.srOnly ? srOnly(col.label) : col.label;
+            return h('th', { scope: 'col', class: col.num ? 'num' : null }, label);
+          }),
+        );
+  return h(
+    'table',
+    { class: `data ${opts.className}`, 'data-testid': opts.testid },
+    h('caption', { class: 'sr-only' }, opts.caption),
+    h('thead', null, headRow),
+    opts.tbody,
+  );
+}
+
+/** The "Load more" button under a paged list, hidden until there is a next page. */
+export function loadMoreButton(testid: string, onClick: () => void): HTMLButtonElement {
+  return h(
+    'button',
+    { type: 'button', class: 'btn', 'data-testid': testid, hidden: true, onclick: onClick },
+    'Load more',
+  );
 }
 
 /** A relative age ("3 min ago") with the local time as its tooltip; refreshed by the orders view. */

@@ -4,7 +4,7 @@ import { ProblemError, describeError, request, type NoteStats } from '../api';
 import { h, replace } from '../dom';
 import type { LiveEvent } from '../live';
 import { formatCount, formatMoney, formatTime, toMajor } from '../money';
-import { disclosureBadge, type View } from '../ui';
+import { dataTable, disclosureBadge, refreshButton, viewToolbar, type View } from '../ui';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
 Chart.defaults.font.family =
@@ -138,13 +138,13 @@ export class AttributionView implements View {
   private readonly content: HTMLDivElement;
 
   constructor() {
-    const table = h(
-      'table',
-      { class: 'data attribution', 'data-testid': 'attribution-table' },
-      h('caption', { class: 'sr-only' }, 'Sales attributed to each note; select a column header to sort'),
-      h('thead', null, this.headRow),
-      this.tbody,
-    );
+    const table = dataTable({
+      testid: 'attribution-table',
+      className: 'attribution',
+      caption: 'Sales attributed to each note; select a column header to sort',
+      columns: this.headRow, // sortable header cells, built by renderHead()
+      tbody: this.tbody,
+    });
     this.content = h(
       'div',
       { class: 'attr-layout', hidden: true },
@@ -154,30 +154,12 @@ export class AttributionView implements View {
     this.el = h(
       'section',
       { class: 'view', 'aria-labelledby': 'attribution-heading', hidden: true },
-      h(
-        'div',
-        { class: 'toolbar' },
-        h(
-          'div',
-          null,
-          h('h1', { id: 'attribution-heading' }, 'Content that sells'),
-          h('p', { class: 'sub' }, 'Sales are credited to the note each cart line was added from.'),
-        ),
-        h(
-          'div',
-          { class: 'toolbar-controls' },
-          this.updated,
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'btn',
-              'data-testid': 'attribution-refresh',
-              onclick: () => void this.refresh(),
-            },
-            'Refresh',
-          ),
-        ),
+      viewToolbar(
+        'attribution-heading',
+        'Content that sells',
+        'Sales are credited to the note each cart line was added from.',
+        this.updated,
+        refreshButton('attribution-refresh', () => void this.refresh()),
       ),
       this.notice,
       this.content,

@@ -13,7 +13,7 @@ import {
 import { h, replace } from '../dom';
 import type { LiveEvent } from '../live';
 import { formatCount, formatMoney, formatTime, type Money } from '../money';
-import { Messages, confirmDialog, field, uid, type View } from '../ui';
+import { Messages, confirmDialog, dataTable, field, refreshButton, uid, viewToolbar, type View } from '../ui';
 
 const DEBOUNCE_MS = 200;
 const DELTA_MAX = 10_000_000;
@@ -50,40 +50,30 @@ export class InventoryView implements View {
   private openSku: string | null = null;
 
   constructor() {
-    const table = h(
-      'table',
-      { class: 'data inventory', 'data-testid': 'inventory-table' },
-      h('caption', { class: 'sr-only' }, 'Stock of every SKU in the shop'),
-      h(
-        'thead',
-        null,
-        h(
-          'tr',
-          null,
-          h('th', { scope: 'col' }, 'Product'),
-          h('th', { scope: 'col' }, 'SKU'),
-          h('th', { scope: 'col', class: 'num' }, 'Price'),
-          h('th', { scope: 'col', class: 'num' }, 'On hand'),
-          h('th', { scope: 'col', class: 'num' }, 'Reserved'),
-          h('th', { scope: 'col', class: 'num' }, 'Available'),
-          h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Adjust stock')),
-        ),
-      ),
-      this.tbody,
-    );
+    const table = dataTable({
+      testid: 'inventory-table',
+      className: 'inventory',
+      caption: 'Stock of every SKU in the shop',
+      columns: [
+        'Product',
+        'SKU',
+        { label: 'Price', num: true },
+        { label: 'On hand', num: true },
+        { label: 'Reserved', num: true },
+        { label: 'Available', num: true },
+        { label: 'Adjust stock', srOnly: true },
+      ],
+      tbody: this.tbody,
+    });
     this.el = h(
       'section',
       { class: 'view', 'aria-labelledby': 'inventory-heading', hidden: true },
-      h(
-        'div',
-        { class: 'toolbar' },
-        h('h1', { id: 'inventory-heading' }, 'Inventory'),
-        h(
-          'div',
-          { class: 'toolbar-controls' },
-          this.updated,
-          h('button', { type: 'button', class: 'btn', onclick: () => void this.load() }, 'Refresh'),
-        ),
+      viewToolbar(
+        'inventory-heading',
+        'Inventory',
+        null,
+        this.updated,
+        refreshButton(undefined, () => void this.load()),
       ),
       this.notice,
       h('div', { class: 'table-wrap' }, table),

@@ -13,7 +13,17 @@ import {
 import { h } from '../dom';
 import type { LiveEvent } from '../live';
 import { formatAge, formatMoney } from '../money';
-import { ageCell, dialogOpen, disclosureBadge, statusBadge, statusLabel, type View } from '../ui';
+import {
+  ageCell,
+  dataTable,
+  dialogOpen,
+  disclosureBadge,
+  loadMoreButton,
+  statusBadge,
+  statusLabel,
+  viewToolbar,
+  type View,
+} from '../ui';
 import { OrderDetail } from './order-detail';
 
 const PAGE_SIZE = 20;
@@ -63,41 +73,18 @@ export class OrdersView implements View {
       ORDER_STATUSES.map((s) => h('option', { value: s }, statusLabel(s))),
     );
     this.empty = h('p', { class: 'empty', 'data-testid': 'orders-empty', hidden: true }, 'No orders yet.');
-    this.more = h(
-      'button',
-      {
-        type: 'button',
-        class: 'btn',
-        'data-testid': 'orders-more',
-        hidden: true,
-        onclick: () => void this.loadMore(),
-      },
-      'Load more',
-    );
-    const table = h(
-      'table',
-      { class: 'data orders', 'data-testid': 'orders-table' },
-      h('caption', { class: 'sr-only' }, 'Orders, newest first. Select a row to open the order.'),
-      h(
-        'thead',
-        null,
-        h(
-          'tr',
-          null,
-          ['Order', 'Status', 'Buyer', 'Lines', 'Total', 'Age'].map((t) => h('th', { scope: 'col' }, t)),
-        ),
-      ),
-      this.tbody,
-    );
+    this.more = loadMoreButton('orders-more', () => void this.loadMore());
+    const table = dataTable({
+      testid: 'orders-table',
+      className: 'orders',
+      caption: 'Orders, newest first. Select a row to open the order.',
+      columns: ['Order', 'Status', 'Buyer', 'Lines', 'Total', 'Age'],
+      tbody: this.tbody,
+    });
     this.el = h(
       'section',
       { class: 'view', 'aria-labelledby': 'orders-heading', hidden: true },
-      h(
-        'div',
-        { class: 'toolbar' },
-        h('h1', { id: 'orders-heading' }, 'Orders'),
-        h('div', { class: 'toolbar-controls' }, h('label', { for: 'status-filter' }, 'Status'), this.select),
-      ),
+      viewToolbar('orders-heading', 'Orders', null, h('label', { for: 'status-filter' }, 'Status'), this.select),
       this.notice,
       h('div', { class: 'table-wrap' }, table),
       this.empty,

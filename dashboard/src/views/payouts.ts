@@ -11,7 +11,7 @@ import {
 import { h, replace } from '../dom';
 import type { LiveEvent } from '../live';
 import { formatMoney, formatTime, type Money } from '../money';
-import { disclosureBadge, type View } from '../ui';
+import { dataTable, disclosureBadge, loadMoreButton, refreshButton, viewToolbar, type View } from '../ui';
 
 const PAGE_SIZE = 20;
 /** Commissions follow an order's payment or refund; re-read a little after one, at most this often. */
@@ -103,31 +103,14 @@ export class PayoutsView implements View {
         );
       }),
     );
-    this.more = h(
-      'button',
-      { type: 'button', class: 'btn', 'data-testid': 'payouts-more', hidden: true, onclick: () => void this.loadMore() },
-      'Load more',
-    );
-    const table = h(
-      'table',
-      { class: 'data payouts', 'data-testid': 'payouts-table' },
-      h('caption', { class: 'sr-only' }, 'Commission entries, newest first'),
-      h(
-        'thead',
-        null,
-        h(
-          'tr',
-          null,
-          h('th', { scope: 'col' }, 'When'),
-          h('th', { scope: 'col' }, 'Entry'),
-          h('th', { scope: 'col' }, 'Order'),
-          h('th', { scope: 'col' }, 'Note'),
-          h('th', { scope: 'col' }, 'Creator'),
-          h('th', { scope: 'col', class: 'num' }, 'Amount'),
-        ),
-      ),
-      this.tbody,
-    );
+    this.more = loadMoreButton('payouts-more', () => void this.loadMore());
+    const table = dataTable({
+      testid: 'payouts-table',
+      className: 'payouts',
+      caption: 'Commission entries, newest first',
+      columns: ['When', 'Entry', 'Order', 'Note', 'Creator', { label: 'Amount', num: true }],
+      tbody: this.tbody,
+    });
     this.tableWrap = h('div', { class: 'table-wrap' }, table);
     this.body = h(
       'div',
@@ -141,25 +124,12 @@ export class PayoutsView implements View {
     this.el = h(
       'section',
       { class: 'view', 'aria-labelledby': 'payouts-heading', hidden: true },
-      h(
-        'div',
-        { class: 'toolbar' },
-        h(
-          'div',
-          null,
-          h('h1', { id: 'payouts-heading' }, 'Creator payouts'),
-          h('p', { class: 'sub' }, 'Commission the shop owes the authors of notes its sales came from.'),
-        ),
-        h(
-          'div',
-          { class: 'toolbar-controls' },
-          this.updated,
-          h(
-            'button',
-            { type: 'button', class: 'btn', 'data-testid': 'payouts-refresh', onclick: () => void this.refresh() },
-            'Refresh',
-          ),
-        ),
+      viewToolbar(
+        'payouts-heading',
+        'Creator payouts',
+        'Commission the shop owes the authors of notes its sales came from.',
+        this.updated,
+        refreshButton('payouts-refresh', () => void this.refresh()),
       ),
       this.notice,
       this.unavailable,

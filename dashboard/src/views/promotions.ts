@@ -14,7 +14,18 @@ import {
 import { h, replace } from '../dom';
 import type { LiveEvent } from '../live';
 import { formatCount, formatMoney, formatTime, parseMajor } from '../money';
-import { Messages, confirmDialog, field, statusBadge, uid, type View } from '../ui';
+import {
+  Messages,
+  confirmDialog,
+  dataTable,
+  field,
+  loadMoreButton,
+  refreshButton,
+  statusBadge,
+  uid,
+  viewToolbar,
+  type View,
+} from '../ui';
 
 const PAGE_SIZE = 20;
 const LIMIT_MAX = 1_000_000_000;
@@ -117,57 +128,34 @@ export class PromotionsView implements View {
   private readonly createMessages = new Messages();
 
   constructor(private readonly currency: string) {
-    this.more = h(
-      'button',
-      { type: 'button', class: 'btn', 'data-testid': 'coupons-more', hidden: true, onclick: () => void this.loadMore() },
-      'Load more',
-    );
-    const table = h(
-      'table',
-      { class: 'data coupons', 'data-testid': 'coupons-table' },
-      h('caption', { class: 'sr-only' }, 'The shop’s coupons, newest first'),
-      h(
-        'thead',
-        null,
-        h(
-          'tr',
-          null,
-          h('th', { scope: 'col' }, 'Code'),
-          h('th', { scope: 'col' }, 'Discount'),
-          h('th', { scope: 'col' }, 'Min spend'),
-          h('th', { scope: 'col' }, 'Valid'),
-          h('th', { scope: 'col' }, 'Limits'),
-          h('th', { scope: 'col' }, 'Status'),
-          h('th', { scope: 'col', class: 'num' }, 'In use'),
-          h('th', { scope: 'col', class: 'num' }, 'Redeemed'),
-          h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')),
-        ),
-      ),
-      this.tbody,
-    );
+    this.more = loadMoreButton('coupons-more', () => void this.loadMore());
+    const table = dataTable({
+      testid: 'coupons-table',
+      className: 'coupons',
+      caption: 'The shop’s coupons, newest first',
+      columns: [
+        'Code',
+        'Discount',
+        'Min spend',
+        'Valid',
+        'Limits',
+        'Status',
+        { label: 'In use', num: true },
+        { label: 'Redeemed', num: true },
+        { label: 'Actions', srOnly: true },
+      ],
+      tbody: this.tbody,
+    });
     this.tableWrap = h('div', { class: 'table-wrap', hidden: true }, table);
     this.el = h(
       'section',
       { class: 'view', 'aria-labelledby': 'promotions-heading', hidden: true },
-      h(
-        'div',
-        { class: 'toolbar' },
-        h(
-          'div',
-          null,
-          h('h1', { id: 'promotions-heading' }, 'Promotions'),
-          h('p', { class: 'sub' }, 'Coupons buyers enter at checkout for money off this shop’s goods.'),
-        ),
-        h(
-          'div',
-          { class: 'toolbar-controls' },
-          this.updated,
-          h(
-            'button',
-            { type: 'button', class: 'btn', 'data-testid': 'coupons-refresh', onclick: () => void this.reload() },
-            'Refresh',
-          ),
-        ),
+      viewToolbar(
+        'promotions-heading',
+        'Promotions',
+        'Coupons buyers enter at checkout for money off this shop’s goods.',
+        this.updated,
+        refreshButton('coupons-refresh', () => void this.reload()),
       ),
       this.createForm(),
       h('h2', { class: 'section-heading' }, 'Coupons'),
