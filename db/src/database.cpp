@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cassert>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -115,6 +116,99 @@ std::string redact(const std::string& url) {
     if (colon == std::string::npos || colon > at) return url;
     return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
+
+}  // namespace
+
+// libpq's keyword form of a postgresql:// URL (SOCI passes its connect string through its own
+// parser, which reads a URL's path as a keyword): user, password, host, port, dbname and the
+// query's parameters (sslmode=..., connect_timeout=...), each value percent-decoded and quoted.
+engine::Result<std::string> postgres_conninfo(const std::string& url) {
+    const auto scheme_end = url.find("://");
+    std::string rest = url.substr(scheme_end + 3);
+    std::string query;
+    if (const auto q = rest.find('?'); q != std::string::npos) {
+        query = rest.substr(q + 1);
+        rest.resize(q);
+    }
+    std::string authority = rest, dbname;
+    if (const auto slash = rest.find('/'); slash != std::string::npos) {
+        authority = rest.substr(0, slash);
+        dbname = rest.substr(slash + 1);
+    }
+    std::string userinfo, hostport = authority;
+    if (const auto at = authority.rfind('@'); at != std::string::npos) {
+        userinfo = authority.substr(0, at);
+        hostport = authority.substr(at + 1);
+    }
+    auto decode = [](const std::string& in) -> std::optional<std::string> {
+        std::string out;
+        for (std::size_t i = 0; i < in.size(); ++i) {
+            if (in[i] != '%') {
+                out.push_back(in[i]);
+                continue;
+            }
+            if (i + 2 >= in.size() || !std::isxdigit(static_cast<unsigned char>(in[i + 1])) ||
+                !std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
+                return std::nullopt;
+            }
+            out.push_back(static_cast<char>(std::stoi(in.substr(i + 1, 2), nullptr, 16)));
+            i += 2;
+        }
+        return out;
+    };
+    std::vector<std::pair<std::string, std::string>> kv;
+    auto add = [&](const std::string& key, const std::string& raw) -> bool {
+        if (raw.empty()) return true;
+        auto v = decode(raw);
+        if (!v) return false;
+        kv.emplace_back(key, *v);
+        return true;
+    };
+    bool ok = true;
+    if (!userinfo.empty()) {
+        const auto colon = userinfo.find(':');
+        ok &= add("user", userinfo.substr(0, colon));
+        if (colon != std::string::npos) ok &= add("password", userinfo.substr(colon + 1));
+    }
+    std::string host = hostport, port;
+    if (!hostport.empty() && hostport.front() == '[') {  // [::1]:5432
+        const auto close = hostport.find(']');
+        host = hostport.substr(1, close == std::string::npos ? std::string::npos : close - 1);
+        if (close != std::string::npos && close + 1 < hostport.size() && hostport[close + 1] == ':')
+            port = hostport.substr(close + 2);
+    } else if (const auto colon = hostport.rfind(':'); colon != std::string::npos) {
+        host = hostport.substr(0, colon);
+        port = hostport.substr(colon + 1);
+    }
+    ok &= add("host", host);
+    ok &= add("port", port);
+    ok &= add("dbname", dbname);
+    for (std::size_t pos = 0; pos < query.size();) {
+        auto amp = query.find('&', pos);
+        if (amp == std::string::npos) amp = query.size();
+        const std::string pair = query.substr(pos, amp - pos);
+        pos = amp + 1;
+        const auto eq = pair.find('=');
+        if (eq == std::string::npos || eq == 0) {
+            ok = false;
+            break;
+        }
+        ok &= add(pair.substr(0, eq), pair.substr(eq + 1));
+    }
+    if (!ok) return fail(ErrorCode::invalid_request, "malformed PostgreSQL URL: " + redact(url));
+    std::string out;
+    for (const auto& [k, v] : kv) {
+        std::string quoted;
+        for (char c : v) {
+            if (c == '\\' || c == '\'') quoted.push_back('\\');
+            quoted.push_back(c);
+        }
+        out += (out.empty() ? "" : " ") + k + "='" + quoted + "'";
+    }
+    return out;
+}
+
+namespace {
 
 engine::Status open_session(soci::session& s, Dialect dialect, const std::string& conn,
                             int busy_timeout_ms, bool durable) {
@@ -282,7 +376,9 @@ engine::Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& 
     std::string sqlite_path;
     if (starts_with(url, "postgresql://") || starts_with(url, "postgres://")) {
         impl->dialect = Dialect::postgresql;
-        conn = url;
+        auto info = postgres_conninfo(url);
+        if (!info) return fail(info.error());
+        conn = *info;
     } else {
         impl->dialect = Dialect::sqlite;
         std::string path = starts_with(url, "sqlite:") ? url.substr(7) : url;

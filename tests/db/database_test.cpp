@@ -161,6 +161,33 @@ TEST_CASE("constraint violations are conflicts") {
     CHECK(r.error().code == engine::ErrorCode::conflict);
 }
 
+TEST_CASE("a postgresql:// URL becomes libpq keywords, decoded and quoted") {
+    const struct {
+        const char* url;
+        const char* conninfo;
+    } rows[] = {
+        {"postgresql://postgres@127.0.0.1:55432/redloop",
+         "user='postgres' host='127.0.0.1' port='55432' dbname='redloop'"},
+        {"postgres://app:s%40cr%27t@db.internal/shop?sslmode=require&connect_timeout=5",
+         "user='app' password='s@cr\\'t' host='db.internal' dbname='shop' sslmode='require' "
+         "connect_timeout='5'"},
+        {"postgresql://[::1]:5433/x", "host='::1' port='5433' dbname='x'"},
+        {"postgresql:///local", "dbname='local'"},
+    };
+    for (const auto& r : rows) {
+        CAPTURE(r.url);
+        auto info = db::postgres_conninfo(r.url);
+        REQUIRE(info);
+        CHECK(*info == r.conninfo);
+    }
+    for (const char* bad : {"postgresql://u@h/d?sslmode", "postgresql://u%zz@h/d"}) {
+        CAPTURE(bad);
+        auto info = db::postgres_conninfo(bad);
+        REQUIRE_FALSE(info);
+        CHECK(info.error().code == engine::ErrorCode::invalid_request);
+    }
+}
+
 TEST_CASE("opening refuses bad locations clearly") {
     auto missing_dir = db::Database::open(db::DatabaseOptions{"/nonexistent/dir/x.db", 1, 1000});
     REQUIRE_FALSE(missing_dir);

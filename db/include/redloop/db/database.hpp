@@ -33,6 +33,10 @@ struct Migration {
 // The migrations compiled into the binary, in version order (db/migrations/NNNN_name.sql).
 const std::vector<Migration>& builtin_migrations();
 
+// libpq's keyword form ("user='u' host='h' port='5432' dbname='d' sslmode='require'") of a
+// postgresql:// URL; invalid_request when it is malformed.
+engine::Result<std::string> postgres_conninfo(const std::string& url);
+
 class Database {
   public:
     static engine::Result<std::unique_ptr<Database>> open(const DatabaseOptions& options);
