@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "handler_util.hpp"
+#include "redloop/db/database.hpp"
 #include "redloop/db/repos.hpp"
 #include "stream_hub.hpp"
 
@@ -13,15 +14,32 @@ void add_ops_routes(Router& r) {
     r.add("GET", "/healthz", [](Context&) -> engine::Result<Response> {
         return json_response(200, boost::json::object{{"status", "ok"}});
     });
+    // Ready when a query on a pooled connection answers (so a node whose database is away, or
+    // whose connections all stay busy, is taken out of the load balancer's rotation) and the
+    // schema is at least the one this binary was built for.
     r.add("GET", "/readyz", [](Context& ctx) -> engine::Result<Response> {
+        auto unready = [](const std::string& detail) {
+            return json_response(
+                503, boost::json::object{{"status", "unavailable"}, {"detail", detail}});
+        };
         auto ping = ctx.app.db().ping();
         if (!ping) {
-            return json_response(503, boost::json::object{{"status", "unavailable"},
-                                                          {"detail", "database not reachable"}});
+            return unready(ping.error().code == engine::ErrorCode::unavailable &&
+                                   ping.error().detail.find("busy") != std::string::npos
+                               ? "every database connection is busy"
+                               : "database not reachable");
         }
         auto version = ctx.app.db().schema_version();
-        return json_response(200, boost::json::object{{"status", "ready"},
-                                                      {"schema_version", version ? *version : 0}});
+        if (!version) return unready("database not reachable");
+        const int expected = db::builtin_migrations().back().version;
+        if (*version < expected) {
+            return unready(
+                fmt::format("the database schema is at version {}, this binary needs "
+                            "{}: run redloop migrate",
+                            *version, expected));
+        }
+        return json_response(
+            200, boost::json::object{{"status", "ready"}, {"schema_version", *version}});
     });
     r.add("GET", "/v1/stream", [](Context&) -> engine::Result<Response> {
         return engine::fail(engine::ErrorCode::invalid_request,
@@ -67,6 +85,17 @@ void add_ops_routes(Router& r) {
             "# TYPE redloop_db_checkpoints_total counter\nredloop_db_checkpoints_total {}\n",
             writes.batches, writes.commands, static_cast<double>(writes.run_ns) / 1e9,
             static_cast<double>(writes.commit_ns) / 1e9, writes.checkpoints);
+        const auto retries = ctx.app.db().retry_stats();
+        extra += fmt::format(
+            "# HELP redloop_db_retries_total Transactions run again after a deadlock or a "
+            "serialization failure (PostgreSQL), and those that failed every attempt.\n"
+            "# TYPE redloop_db_retries_total counter\n"
+            "redloop_db_retries_total{{result=\"retried\"}} {}\n"
+            "redloop_db_retries_total{{result=\"gave_up\"}} {}\n"
+            "# HELP redloop_db_pool_timeouts_total Requests answered 503 because no database "
+            "connection became free in time (--db-pool, --db-pool-timeout-ms).\n"
+            "# TYPE redloop_db_pool_timeouts_total counter\nredloop_db_pool_timeouts_total {}\n",
+            retries.retried, retries.gave_up, retries.pool_timeouts);
         extra += fmt::format(
             "# HELP redloop_note_cache_total Note reads served from the rendered-note cache (hit) "
             "or the database (miss).\n"

@@ -54,9 +54,11 @@ void setup_logging(const std::string& level) {
     spdlog::set_level(spdlog::level::from_str(level));
 }
 
-std::unique_ptr<db::Database> open_db(const std::string& url, std::size_t pool,
-                                      bool durable = true) {
-    auto db = db::Database::open(db::DatabaseOptions{url, pool, 5000, durable});
+std::unique_ptr<db::Database> open_db(const std::string& url, std::size_t pool, bool durable = true,
+                                      int pool_timeout_ms = 5000) {
+    db::DatabaseOptions options{url, pool, 5000, durable};
+    options.pool_timeout_ms = pool_timeout_ms;
+    auto db = db::Database::open(options);
     if (!db) {
         spdlog::critical("{}", db.error().detail);
         return nullptr;
@@ -133,9 +135,18 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     serve
         ->add_option("--db-pool", db_pool,
-                     "database read connections (default threads + workers + 2)")
+                     "database connections of this node (default: SQLite threads + workers + 2, "
+                     "PostgreSQL 16)")
         ->envname("REDLOOP_DB_POOL")
         ->check(CLI::Range(1, 256));
+    int db_pool_timeout_ms = 5000;
+    serve
+        ->add_option("--db-pool-timeout-ms", db_pool_timeout_ms,
+                     "how long a request waits for a free database connection before it is "
+                     "answered 503 unavailable")
+        ->envname("REDLOOP_DB_POOL_TIMEOUT_MS")
+        ->check(CLI::Range(1, 600'000))
+        ->capture_default_str();
     std::int64_t checkout_ttl_s = 900;
     serve
         ->add_option("--checkout-ttl", checkout_ttl_s, "seconds an unpaid checkout holds its stock")
@@ -427,10 +438,15 @@ int main(int argc, char** argv) {
     config.settle_interval_ms = settle_interval_s * 1000;
     if (!load_secret("REDLOOP_JWT_SECRET", dev, config.jwt_secret)) return 2;
     if (!load_secret("REDLOOP_WEBHOOK_SECRET", dev, config.webhook_secret)) return 2;
+    // PostgreSQL's connections are processes on the database server, shared by every node
+    // (max_connections, 100 by default): a node takes a few, and a write waits its turn for
+    // one (up to --db-pool-timeout-ms) rather than each worker holding its own.
+    const bool postgres = db_url.rfind("postgres", 0) == 0;
     const std::size_t pool =
-        db_pool ? db_pool
-                : static_cast<std::size_t>(server_options.threads + server_options.workers) + 2;
-    auto db = open_db(db_url, pool);
+        db_pool    ? db_pool
+        : postgres ? 16
+                   : static_cast<std::size_t>(server_options.threads + server_options.workers) + 2;
+    auto db = open_db(db_url, pool, true, db_pool_timeout_ms);
     if (!db || !migrate(*db)) return 1;
     api::App app(*db, config);
     if (auto s = app.journal_config_if_changed(api::system_now()); !s) {

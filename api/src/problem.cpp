@@ -34,6 +34,8 @@ int http_status(ErrorCode code) {
             return 422;
         case ErrorCode::rate_limited:
             return 429;
+        case ErrorCode::unavailable:
+            return 503;
         case ErrorCode::internal:
             return 500;
     }
@@ -69,6 +71,8 @@ std::string_view title_of(ErrorCode code) {
             return "Idempotency key reused";
         case ErrorCode::rate_limited:
             return "Too many requests";
+        case ErrorCode::unavailable:
+            return "Service unavailable";
         case ErrorCode::internal:
             return "Internal error";
     }
@@ -92,6 +96,8 @@ Response problem_response(const engine::Error& error, std::string_view request_i
     r.status = status;
     r.content_type = "application/problem+json";
     r.body = boost::json::serialize(o);
+    // A passing condition: the same request may succeed in a moment.
+    if (error.code == ErrorCode::unavailable) r.headers.emplace_back("Retry-After", "1");
     return r;
 }
 

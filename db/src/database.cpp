@@ -6,6 +6,8 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 
 #include <fcntl.h>
+#include <libpq-fe.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -92,6 +94,10 @@ struct Database::Impl {
     bool checkpoint_due = false;   // under checkpoint_mutex
     bool checkpoint_stop = false;  // under checkpoint_mutex
     std::atomic<std::uint64_t> checkpoints{0};
+    // PostgreSQL: the connection string (for listeners), retries and pool waits.
+    std::string conninfo;
+    int pool_timeout_ms = 5000;
+    std::atomic<std::uint64_t> retried{0}, gave_up{0}, pool_timeouts{0};
 
     // After a commit (or a rollback: harmless) on a connection that wrote catalog rows.
     void catalog_committed(CatalogWatch& w) {
@@ -393,6 +399,8 @@ engine::Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& 
     }
     impl->description = redact(url);
     impl->size = size;
+    impl->pool_timeout_ms = options.pool_timeout_ms;
+    if (impl->dialect == Dialect::postgresql) impl->conninfo = conn;
     impl->pool = std::make_unique<soci::connection_pool>(size);
     try {
         for (std::size_t i = 0; i < size; ++i) {
@@ -448,7 +456,7 @@ namespace {
 // A pooled connection for the length of one transaction.
 class Lease {
   public:
-    explicit Lease(soci::connection_pool& pool) : pool_(pool), pos_(pool.lease()) {}
+    Lease(soci::connection_pool& pool, std::size_t pos) : pool_(pool), pos_(pos) {}
     ~Lease() { pool_.give_back(pos_); }
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
@@ -460,16 +468,45 @@ class Lease {
     std::size_t pos_;
 };
 
+// Attempts of a transaction that lost a race (deadlock, serialization failure) on PostgreSQL.
+constexpr int kAttempts = 3;
+
 }  // namespace
 
 engine::Status Database::run(bool write, const std::function<engine::Status(Tx&)>& fn) {
     if (impl_->writer && (write || impl_->bulk)) return run_grouped(fn);
-    Lease lease(*impl_->pool);
-    soci::session& sql = lease.session();
+    std::size_t pos = 0;
+    if (!impl_->pool->try_lease(pos, impl_->pool_timeout_ms)) {
+        ++impl_->pool_timeouts;
+        return fail(ErrorCode::unavailable,
+                    fmt::format("all {} database connections stayed busy for {} ms (--db-pool)",
+                                impl_->size, impl_->pool_timeout_ms));
+    }
+    Lease lease(*impl_->pool, pos);
+    const int attempts = impl_->dialect == Dialect::postgresql ? kAttempts : 1;
+    for (int attempt = 1;; ++attempt) {
+        bool retryable = false;
+        auto status = run_once(lease.session(), lease.position(), write, fn, retryable);
+        if (!retryable) return status;
+        if (attempt == attempts) {
+            ++impl_->gave_up;
+            return fail(ErrorCode::unavailable,
+                        fmt::format("gave up after {} attempts: {}", attempts,
+                                    status ? std::string() : status.error().detail));
+        }
+        ++impl_->retried;
+        // A little later and not in step with the transaction it lost to.
+        const auto pause_ms = 5 * attempt + static_cast<int>(wall_clock_ms() % 7);
+        std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+    }
+}
+
+engine::Status Database::run_once(soci::session& sql, std::size_t position, bool write,
+                                  const std::function<engine::Status(Tx&)>& fn, bool& retryable) {
     std::unique_lock<std::mutex> writer(impl_->write_mutex, std::defer_lock);
     const bool sqlite = impl_->dialect == Dialect::sqlite;
-    StatementCache* statements = sqlite ? impl_->statements.at(lease.position()).get() : nullptr;
-    CatalogWatch* watch = sqlite ? impl_->watches.at(lease.position()).get() : nullptr;
+    StatementCache* statements = sqlite ? impl_->statements.at(position).get() : nullptr;
+    CatalogWatch* watch = sqlite ? impl_->watches.at(position).get() : nullptr;
     // Transaction control through the statement cache on SQLite (no re-parsing), SOCI otherwise.
     auto exec = [&](const char* stmt) {
         if (statements) {
@@ -508,13 +545,22 @@ engine::Status Database::run(bool write, const std::function<engine::Status(Tx&)
         }
         return {};
     } catch (const std::exception& e) {
+        retryable = is_retryable(e);
         if (open) {
             try {
                 exec("ROLLBACK");
-            } catch (const std::exception&) {  // the connection may be gone; the pool reopens it
+            } catch (const std::exception&) {  // the connection may be gone: see below
             }
         }
         if (watch) impl_->catalog_committed(*watch);
+        if (!sqlite) {
+            // A connection the server closed (a restart, a failover) is opened again, so the
+            // pool recovers once the database is back.
+            try {
+                if (!sql.is_connected()) sql.reconnect();
+            } catch (const std::exception&) {  // still away: tried again on the next failure
+            }
+        }
         return fail(classify_exception(e));
     }
 }
@@ -744,6 +790,123 @@ engine::Status Database::ping() {
     });
 }
 
+Database::RetryStats Database::retry_stats() const {
+    return RetryStats{impl_->retried.load(), impl_->gave_up.load(), impl_->pool_timeouts.load()};
+}
+
+namespace {
+
+// LISTEN on a libpq connection of its own; a thread waits on its socket (and on a pipe that
+// stops it) and reconnects after a loss.
+class PgListener final : public Database::Listener {
+  public:
+    PgListener(std::string conninfo, std::string channel, std::function<void()> on_notify)
+        : conninfo_(std::move(conninfo)),
+          channel_(std::move(channel)),
+          on_notify_(std::move(on_notify)) {
+        if (::pipe2(stop_pipe_, O_CLOEXEC) != 0) stop_pipe_[0] = stop_pipe_[1] = -1;
+        thread_ = std::thread([this] { run(); });
+    }
+    ~PgListener() override {
+        stopping_ = true;
+        if (stop_pipe_[1] >= 0) {
+            const char c = 'x';
+            [[maybe_unused]] auto n = ::write(stop_pipe_[1], &c, 1);
+        }
+        if (thread_.joinable()) thread_.join();
+        if (conn_) PQfinish(conn_);
+        for (int fd : stop_pipe_) {
+            if (fd >= 0) ::close(fd);
+        }
+    }
+    PgListener(const PgListener&) = delete;
+    PgListener& operator=(const PgListener&) = delete;
+
+    std::uint64_t received() const override { return received_.load(); }
+
+  private:
+    // Connects and LISTENs; false (with the connection closed) when that failed.
+    bool connect() {
+        if (conn_) PQfinish(conn_);
+        conn_ = PQconnectdb(conninfo_.c_str());
+        if (PQstatus(conn_) != CONNECTION_OK) {
+            last_error_ = PQerrorMessage(conn_);
+            PQfinish(conn_);
+            conn_ = nullptr;
+            return false;
+        }
+        char* quoted = PQescapeIdentifier(conn_, channel_.c_str(), channel_.size());
+        const std::string sql = std::string("LISTEN ") + (quoted ? quoted : channel_.c_str());
+        if (quoted) PQfreemem(quoted);
+        PGresult* r = PQexec(conn_, sql.c_str());
+        const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok) last_error_ = PQerrorMessage(conn_);
+        PQclear(r);
+        if (!ok) {
+            PQfinish(conn_);
+            conn_ = nullptr;
+        }
+        return ok;
+    }
+
+    void run() {
+        while (!stopping_) {
+            if (!conn_) {
+                if (!connect()) {
+                    wait_for_stop(1000);  // the database is away: try again in a second
+                    continue;
+                }
+                notify();  // anything may have committed while no one listened
+            }
+            pollfd fds[2] = {{PQsocket(conn_), POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
+            const int n = ::poll(fds, stop_pipe_[0] >= 0 ? 2 : 1, 1000);
+            if (stopping_) return;
+            if (n <= 0 || !(fds[0].revents & (POLLIN | POLLERR | POLLHUP))) continue;
+            if (!PQconsumeInput(conn_) || PQstatus(conn_) != CONNECTION_OK) {
+                PQfinish(conn_);
+                conn_ = nullptr;
+                continue;
+            }
+            bool any = false;
+            while (PGnotify* note = PQnotifies(conn_)) {
+                any = true;
+                ++received_;
+                PQfreemem(note);
+            }
+            if (any) notify();
+        }
+    }
+    void notify() {
+        try {
+            on_notify_();
+        } catch (const std::exception&) {  // a wake-up; the reader polls anyway
+        }
+    }
+    void wait_for_stop(int ms) {
+        pollfd p{stop_pipe_[0], POLLIN, 0};
+        ::poll(&p, stop_pipe_[0] >= 0 ? 1 : 0, ms);
+    }
+
+    std::string conninfo_;
+    std::string channel_;
+    std::function<void()> on_notify_;
+    PGconn* conn_ = nullptr;  // owned by the thread once it runs
+    std::string last_error_;
+    int stop_pipe_[2] = {-1, -1};
+    std::atomic<bool> stopping_{false};
+    std::atomic<std::uint64_t> received_{0};
+    std::thread thread_;
+};
+
+}  // namespace
+
+engine::Result<std::unique_ptr<Database::Listener>> Database::listen(
+    const std::string& channel, std::function<void()> on_notify) {
+    if (impl_->dialect != Dialect::postgresql) return std::unique_ptr<Listener>();
+    return std::unique_ptr<Listener>(
+        std::make_unique<PgListener>(impl_->conninfo, channel, std::move(on_notify)));
+}
+
 engine::Result<int> Database::schema_version() {
     return read([](Tx& tx) -> engine::Result<int> {
         int version = 0;
@@ -754,7 +917,15 @@ engine::Result<int> Database::schema_version() {
 }
 
 engine::Result<std::vector<std::string>> Database::migrate() {
-    auto created = write([](Tx& tx) -> engine::Result<bool> {
+    // Several nodes may start at once on one PostgreSQL database: they take turns on a lock
+    // held to the end of each migration's transaction, and a node that waited finds the
+    // migration recorded (READ COMMITTED reads what committed before each statement).
+    auto take_turns = [this](Tx& tx) {
+        if (impl_->dialect == Dialect::postgresql)
+            tx.sql() << "SELECT pg_advisory_xact_lock(727374)";  // ours alone
+    };
+    auto created = write([&](Tx& tx) -> engine::Result<bool> {
+        take_turns(tx);
         tx.sql() << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
                     "name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
         return true;
@@ -765,6 +936,7 @@ engine::Result<std::vector<std::string>> Database::migrate() {
         auto done = write([&](Tx& tx) -> engine::Result<bool> {
             // Applied when not yet recorded (not "above the highest recorded"), so a migration
             // numbered below one already applied -- two branches merged -- still runs.
+            take_turns(tx);
             int recorded = 0;
             tx.sql() << "SELECT COUNT(*) FROM schema_migrations WHERE version = :v",
                 soci::use(m.version), soci::into(recorded);

@@ -1,14 +1,41 @@
 #include "soci_util.hpp"
 
 #include <fmt/format.h>
+#include <soci/postgresql/soci-postgresql.h>
 #include <sqlite3.h>
 
 #include <stdexcept>
 
 namespace redloop::db {
 
+std::string sqlstate_of(const std::exception& e) {
+    if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
+        return pg->sqlstate();
+    }
+    return {};
+}
+
+bool is_retryable(const std::exception& e) {
+    const auto state = sqlstate_of(e);
+    return state == "40001" || state == "40P01";  // serialization failure, deadlock
+}
+
 engine::Error classify_exception(const std::exception& e) {
     const std::string what = e.what();
+    const std::string state = sqlstate_of(e);
+    if (state == "40001" || state == "40P01") {
+        return engine::Error{engine::ErrorCode::unavailable,
+                             fmt::format("the transaction lost a race with another one ({}); "
+                                         "retry: {}",
+                                         state, what)};
+    }
+    // Connection exceptions (class 08), the server shutting down or refusing connections
+    // (57P01-57P03), too many connections (53300): passing, not a bug.
+    if (state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03" ||
+        state == "53300") {
+        return engine::Error{engine::ErrorCode::unavailable,
+                             fmt::format("the database is not reachable ({}): {}", state, what)};
+    }
     const bool constraint = what.find("UNIQUE constraint") != std::string::npos ||
                             what.find("duplicate key") != std::string::npos ||
                             what.find("CHECK constraint") != std::string::npos ||

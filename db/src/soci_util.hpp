@@ -14,8 +14,13 @@
 
 namespace redloop::db {
 
-// A unique or check constraint violation is a conflict; anything else is internal.
+// A unique or check constraint violation is a conflict; a deadlock, a serialization failure or
+// a lost connection (PostgreSQL) is unavailable; anything else is internal.
 engine::Error classify_exception(const std::exception& e);
+// PostgreSQL's SQLSTATE of a failure ("40P01"), empty for other errors.
+std::string sqlstate_of(const std::exception& e);
+// A deadlock or a serialization failure: the transaction may succeed when run again.
+bool is_retryable(const std::exception& e);
 
 // Money from its two columns; the currency was validated when written.
 engine::Money money_from(long long minor, const std::string& currency);

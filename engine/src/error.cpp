@@ -30,6 +30,8 @@ std::string_view to_string(ErrorCode code) {
             return "rate_limited";
         case ErrorCode::payment_declined:
             return "payment_declined";
+        case ErrorCode::unavailable:
+            return "unavailable";
         case ErrorCode::internal:
             return "internal";
     }

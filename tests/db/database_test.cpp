@@ -346,3 +346,37 @@ TEST_CASE("the WAL is checkpointed off the write path once it is long, and the d
     // The database file holds the pages now, not only the WAL.
     CHECK(std::filesystem::file_size(f.path) > 1200u * 4000u);
 }
+
+TEST_CASE("a transaction that finds no connection free in time is unavailable, not internal") {
+    const std::string path = redloop::test::fresh_db_path();
+    db::DatabaseOptions options{path, 1, 5000};
+    options.pool_timeout_ms = 100;
+    auto opened = db::Database::open(options);
+    REQUIRE(opened);
+    auto& d = **opened;
+    REQUIRE(d.migrate());
+    // One read holds the only pooled connection until told to finish.
+    std::atomic<bool> holding{false}, release{false};
+    std::thread holder([&] {
+        auto r = d.read([&](db::Tx&) -> engine::Result<int> {
+            holding = true;
+            while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            return 1;
+        });
+        CHECK(r);
+    });
+    while (!holding) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const auto started = std::chrono::steady_clock::now();
+    auto waited = d.read([](db::Tx&) -> engine::Result<int> { return 2; });
+    const auto took = std::chrono::steady_clock::now() - started;
+    REQUIRE_FALSE(waited);
+    CHECK(waited.error().code == engine::ErrorCode::unavailable);
+    CHECK(took >= std::chrono::milliseconds(90));
+    CHECK(d.retry_stats().pool_timeouts == 1);
+    CHECK_FALSE(d.ping());  // /readyz sees it too
+    release = true;
+    holder.join();
+    CHECK(d.ping());  // free again
+    opened->reset();
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+}

@@ -21,6 +21,10 @@ struct DatabaseOptions {
     std::string url;
     std::size_t pool_size = 4;
     int busy_timeout_ms = 5000;
+    // How long a transaction waits for a free pooled connection before it gives up with
+    // `unavailable` (503): a node whose connections are all busy answers instead of queueing
+    // without bound.
+    int pool_timeout_ms = 5000;
     // false only for scratch databases (a replay target): SQLite then skips fsync.
     bool durable = true;
 };
@@ -54,6 +58,28 @@ class Database {
     // A round trip to the database (for /readyz).
     engine::Status ping();
 
+    // PostgreSQL: a connection of its own that LISTENs on `channel` and calls `on_notify` (on
+    // a thread of its own) for every notification, and once after each reconnection (anything
+    // may have been missed while it was away). Notifications are a wake-up, not data: the
+    // caller reads what changed from the database. Stops when destroyed. Null on SQLite.
+    class Listener {
+      public:
+        virtual ~Listener() = default;
+        // Notifications received so far (for /metrics).
+        virtual std::uint64_t received() const = 0;
+    };
+    engine::Result<std::unique_ptr<Listener>> listen(const std::string& channel,
+                                                     std::function<void()> on_notify);
+
+    // Transactions run again after a deadlock or a serialization failure (PostgreSQL), and
+    // those that failed even so.
+    struct RetryStats {
+        std::uint64_t retried = 0;
+        std::uint64_t gave_up = 0;
+        std::uint64_t pool_timeouts = 0;  // no connection free within pool_timeout_ms
+    };
+    RetryStats retry_stats() const;
+
     // Hooks around the commit of a write transaction that noted changes (Tx::changes()):
     // `before` runs inside the transaction (an error rolls it back), `after` once it has
     // committed. Set them before the first write; they are not synchronized with writes.
@@ -62,7 +88,11 @@ class Database {
     void set_commit_hooks(BeforeCommit before, AfterCommit after);
 
     // Runs `fn(Tx&) -> Result<T>` in a transaction that commits when it returns a value and
-    // rolls back when it returns an error or throws; it returns only after the commit. Writes
+    // rolls back when it returns an error or throws; it returns only after the commit. On
+    // PostgreSQL a transaction that failed with a deadlock or a serialization failure (SQLSTATE
+    // 40P01, 40001) is rolled back and run again, up to 3 attempts in all, so fn must be
+    // repeatable (it may run more than once; only the last run's effects remain); when every
+    // attempt failed the error is `unavailable`. Writes
     // are serialized per process on SQLite (one writer at a time, BEGIN IMMEDIATE) and
     // committed in groups: concurrent writes share one transaction, each in its own savepoint,
     // run one after another by whichever caller is the writer at the time (fn may run on
@@ -116,6 +146,8 @@ class Database {
   private:
     explicit Database(std::unique_ptr<Impl> impl);
     engine::Status run(bool write, const std::function<engine::Status(Tx&)>& fn);
+    engine::Status run_once(soci::session& sql, std::size_t position, bool write,
+                            const std::function<engine::Status(Tx&)>& fn, bool& retryable);
     engine::Status run_grouped(const std::function<engine::Status(Tx&)>& fn);
     struct Job;
     bool run_batch(const std::vector<Job*>& batch);

@@ -20,6 +20,10 @@ enum class ErrorCode {
     unsupported_media_type,
     rate_limited,
     payment_declined,
+    // A passing condition on our side (every database connection busy, a serialization failure
+    // that persisted through its retries, the database unreachable): retry the same request.
+    // An addition to the contract's codes (503).
+    unavailable,
     internal,
 };
 
