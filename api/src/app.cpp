@@ -16,6 +16,7 @@
 #include "json_reader.hpp"
 #include "problem.hpp"
 #include "redloop/db/journal.hpp"
+#include "redloop/db/locks.hpp"
 #include "redloop/db/repos.hpp"
 
 namespace redloop::api {
@@ -380,6 +381,7 @@ bool is_final_outcome(ErrorCode code) {
         case ErrorCode::payload_too_large:
         case ErrorCode::unsupported_media_type:
         case ErrorCode::rate_limited:
+        case ErrorCode::unavailable:
         case ErrorCode::internal:
             return false;
     }
@@ -400,10 +402,19 @@ Response replay_of(const db::StoredResponse& stored) {
 engine::Result<Response> App::write(Context& ctx,
                                     const std::function<engine::Result<Response>(db::Tx&)>& fn) {
     const Request& req = ctx.req;
-    // Every successful write is journaled in its own transaction (see journal_write below).
-    auto journaled = [&](db::Tx& tx) -> engine::Result<Response> {
+    // On PostgreSQL a transaction that hit a deadlock or a serialization failure runs again
+    // (Database::run): each attempt starts from the ids made before it, so the journal records
+    // only the ids of the attempt that committed.
+    const std::size_t ids_before = ctx.ids_created.size();
+    auto attempt = [&](db::Tx& tx) {
+        ctx.ids_created.resize(ids_before);
         tx.changes().at_ms = ctx.now.unix_ms;
-        auto r = fn(tx);
+        return fn(tx);
+    };
+    // Every successful write is journaled in its own transaction (see journal_write below),
+    // last: the journal's commit-order lock is then held only from there to the commit.
+    auto journaled = [&](db::Tx& tx) -> engine::Result<Response> {
+        auto r = attempt(tx);
         if (r) journal_write(tx, ctx, *r);
         return r;
     };
@@ -423,14 +434,20 @@ engine::Result<Response> App::write(Context& ctx,
         }
         return std::optional<Response>{replay_of(*stored)};
     };
+    // Several processes (PostgreSQL): concurrent requests with one key take turns on this lock,
+    // so the later ones find the first one's stored response instead of running again (the
+    // unique key of idempotency_keys stays the last line of defence: a conflict, never a 500).
+    const std::string lock_key = caller + " " + req.idempotency_key;
     auto result = db_.write([&](db::Tx& tx) -> engine::Result<Response> {
+        db::lock_key(tx, db::LockSpace::idempotency_key, lock_key);
         auto seen = lookup(tx);
         if (!seen) return fail(seen.error());
         if (*seen) return std::move(**seen);
-        auto r = journaled(tx);
+        auto r = attempt(tx);
         if (!r) return r;
         db::store_idempotent(tx, caller, req.idempotency_key,
                              db::StoredResponse{hash, r->status, r->body}, ctx.now);
+        journal_write(tx, ctx, *r);
         return r;
     });
     if (result || !is_final_outcome(result.error().code)) return result;
@@ -438,6 +455,7 @@ engine::Result<Response> App::write(Context& ctx,
     // under the key so a retry gets the same answer (a new attempt needs a new key).
     const Response refusal = problem_response(result.error(), req.request_id);
     return db_.write([&](db::Tx& tx) -> engine::Result<Response> {
+        db::lock_key(tx, db::LockSpace::idempotency_key, lock_key);
         auto seen = lookup(tx);
         if (!seen) return fail(seen.error());
         if (*seen) return std::move(**seen);  // a concurrent retry stored its answer first

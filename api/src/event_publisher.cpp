@@ -45,9 +45,9 @@ engine::Status publish_changes(db::Tx& tx) {
     auto& changes = tx.changes();
     // The stream reads the log in seq order and takes a seq it has passed as delivered, so seq
     // order must be commit order. SQLite's writers already take turns through COMMIT; on
-    // PostgreSQL this lock (held to the end of the transaction) does the same for every
-    // transaction that writes events.
-    if (tx.dialect() == db::Dialect::postgresql) db::lock_event_log(tx);
+    // PostgreSQL this lock (held to the end of the transaction, the journal's too) does the same
+    // for every transaction that writes events.
+    db::lock_event_log(tx);
     const std::int64_t at = changes.at_ms ? changes.at_ms : wall_ms();
     // One event per object and type, in the order they first happened, with the final state.
     std::set<std::pair<std::string, std::string>> seen;
@@ -56,6 +56,8 @@ engine::Status publish_changes(db::Tx& tx) {
         if (seen.emplace(c.id, c.type).second) todo.push_back(std::move(c));
     }
     changes.changes.clear();
+    // Other nodes' stream hubs hear of the events when this transaction commits (PostgreSQL).
+    if (!todo.empty()) db::notify_event_log(tx);
     for (const auto& c : todo) {
         switch (c.entity) {
             case TxChanges::Entity::sku: {

@@ -9,6 +9,7 @@
 #include "problem.hpp"
 #include "rate_limiter.hpp"
 #include "redloop/db/journal.hpp"
+#include "redloop/db/locks.hpp"
 #include "redloop/db/repos.hpp"
 #include "redloop/engine/flash_sale.hpp"
 
@@ -54,8 +55,8 @@ std::string checkout_outcome(const Result<Response>& result) {
 }
 
 // Per-user limits of the cart's SKUs against what the user already has in orders. Inside the
-// checkout's write transaction: writers take turns, so two checkouts of one user can't both
-// pass on the same count.
+// checkout's write transaction, under the buyer's lock (on SQLite writers take turns anyway),
+// so two checkouts of one user can't both pass on the same count.
 Status check_purchase_limits(db::Tx& tx, const UserId& user, const PricedCart& cart) {
     std::map<SkuId, std::int64_t> bought;
     for (const auto& l : cart.lines) {
@@ -100,6 +101,9 @@ Result<Response> create_checkout(Context& ctx) {
         }
     }
     auto result = ctx.app.write(ctx, [&](db::Tx& tx) -> Result<Response> {
+        // One checkout of a user at a time, on every node: per-user limits (SKUs, coupons) are
+        // counted and then written, and the cart is read and then cleared.
+        db::lock_key(tx, db::LockSpace::buyer, user.str());
         auto cart = load_priced_cart(tx, user);
         if (!cart) return fail(cart.error());
         if (auto s = check_purchase_limits(tx, user, *cart); !s) return fail(s.error());
@@ -248,6 +252,9 @@ int expire_due_checkouts(db::Database& db, Timestamp now) {
 bool expire_checkout(db::Database& db, const CheckoutId& id, Timestamp now) {
     auto done = db.write([&](db::Tx& tx) -> Result<bool> {
         tx.changes().at_ms = now.unix_ms;
+        // Several nodes sweep the same database (PostgreSQL): one that finds the checkout's row
+        // locked leaves it to the node holding it; the status read after the lock is current.
+        if (!db::try_lock_checkout(tx, id.str())) return false;
         auto c = db::find_checkout(tx, id);
         if (!c || c->status != CheckoutStatus::awaiting_payment || c->expires_at > now) {
             return false;

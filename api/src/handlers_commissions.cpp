@@ -10,6 +10,7 @@
 #include "codec.hpp"
 #include "handler_util.hpp"
 #include "redloop/db/journal.hpp"
+#include "redloop/db/locks.hpp"
 #include "redloop/db/repos.hpp"
 
 namespace redloop::api {
@@ -29,6 +30,9 @@ void reverse_commissions(db::Tx& tx, const Order& order, const RefundId& refund,
 bool settle_commissions(db::Database& db, const OrderId& id, Timestamp now) {
     auto done = db.write([&](db::Tx& tx) -> Result<bool> {
         tx.changes().at_ms = now.unix_ms;
+        // Several nodes sweep (PostgreSQL): one at a time per order; what is read after the
+        // lock includes a settlement another node just committed.
+        db::lock_key(tx, db::LockSpace::settlement, id.str());
         auto order = db::find_order(tx, id);
         if (!order) return false;
         auto merchant = db::find_merchant(tx, order->merchant_id);

@@ -10,6 +10,7 @@
 #include "json_reader.hpp"
 #include "problem.hpp"
 #include "redloop/db/journal.hpp"
+#include "redloop/db/locks.hpp"
 #include "redloop/db/repos.hpp"
 #include "redloop/engine/settlement.hpp"
 #include "webhook_signature.hpp"
@@ -211,7 +212,13 @@ Result<Response> webhook(Context& ctx) {
     auto event = decode_provider_event(*body);
     if (!event) return fail(event.error());
     std::optional<Refund> to_send;
+    const std::size_t ids_before = ctx.ids_created.size();
     auto resp = ctx.app.db().write([&](db::Tx& tx) -> Result<Response> {
+        ctx.ids_created.resize(ids_before);  // an attempt run again makes its ids again
+        to_send.reset();
+        // The provider may deliver one event to two nodes at once: the second waits here and
+        // then finds the first one's record (a duplicate), instead of applying it again.
+        db::lock_key(tx, db::LockSpace::webhook_event, event->id.str());
         if (auto seen = db::find_webhook_event(tx, event->id.str())) {
             return json_response(
                 200, boost::json::object{
@@ -245,6 +252,7 @@ Result<Response> webhook(Context& ctx) {
     if (!resp && resp.error().code == ErrorCode::conflict) {
         // A refusal by state: keep the record so a repeat is recognised, then answer 409.
         auto kept = ctx.app.db().write([&](db::Tx& tx) -> Result<bool> {
+            db::lock_key(tx, db::LockSpace::webhook_event, event->id.str());
             if (!db::find_webhook_event(tx, event->id.str())) {
                 db::save_webhook_event(
                     tx, db::WebhookEvent{event->id.str(), event->type, ctx.req.body, "rejected", 1,
@@ -376,6 +384,15 @@ bool retry_webhook(App& app, const std::string& event_id, Timestamp now,
         std::optional<Refund> to_send;
         auto done = app.db().write([&](db::Tx& tx) -> Result<bool> {
             tx.changes().at_ms = now.unix_ms;
+            ids.clear();  // an attempt run again (a deadlock on PostgreSQL) makes them again
+            to_send.reset();
+            // Another node may be retrying the same event: take turns, then go on only if it
+            // is still pending.
+            db::lock_key(tx, db::LockSpace::webhook_event, stored.id);
+            if (auto current = db::find_webhook_event(tx, stored.id);
+                !current || current->status != "pending" || current->attempts != stored.attempts) {
+                return false;
+            }
             db::WebhookEvent record = stored;
             record.attempts += 1;
             record.updated_at = now;

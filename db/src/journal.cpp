@@ -6,6 +6,7 @@
 #include <memory>
 #include <sstream>
 
+#include "redloop/db/locks.hpp"
 #include "soci_util.hpp"
 
 namespace redloop::db {
@@ -28,6 +29,10 @@ std::vector<std::string> split_ids(const std::string& text) {
 }  // namespace
 
 std::int64_t append_journal(Tx& tx, const JournalEntry& e) {
+    // A replay applies entries in seq order, so seq order must be commit order: on PostgreSQL,
+    // where several processes write, the commit-order lock is held from here to the commit
+    // (SQLite's writers already take turns).
+    lock_commit_order(tx);
     const long long at = e.at.unix_ms;
     const std::string ids = join_ids(e.ids);
     std::string key = e.idem_key.value_or("");

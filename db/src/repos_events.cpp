@@ -1,6 +1,7 @@
 #include <soci/soci.h>
 
 #include "redloop/db/events.hpp"
+#include "redloop/db/locks.hpp"
 #include "soci_util.hpp"
 
 namespace redloop::db {
@@ -59,7 +60,12 @@ void insert_event(Tx& tx, const EventRow& e) {
 }
 
 void lock_event_log(Tx& tx) {
-    tx.sql() << "SELECT pg_advisory_xact_lock(727375)";  // any fixed key, ours alone
+    lock_commit_order(tx);
+}
+
+void notify_event_log(Tx& tx) {
+    if (tx.dialect() != Dialect::postgresql) return;
+    tx.sql() << std::string("SELECT pg_notify('") + kEventChannel + "', '')";
 }
 
 std::int64_t last_event_seq(Tx& tx) {

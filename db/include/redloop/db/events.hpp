@@ -22,8 +22,13 @@ struct EventRow {
 };
 
 void insert_event(Tx& tx, const EventRow& e);
-// PostgreSQL: a transaction-scoped advisory lock serializing writers of the event log.
+// PostgreSQL: the commit-order lock (locks.hpp), so that seq order is commit order.
 void lock_event_log(Tx& tx);
+// PostgreSQL: the channel on which a transaction that wrote events notifies, on commit, the
+// other nodes' stream hubs (Database::listen), and the notification itself (in the transaction:
+// PostgreSQL delivers it when, and only if, the transaction commits).
+inline constexpr const char* kEventChannel = "redloop_events";
+void notify_event_log(Tx& tx);
 // The highest seq written so far (0 for an empty log).
 std::int64_t last_event_seq(Tx& tx);
 // Every event with after < seq <= upto, in seq order, at most `limit`.
