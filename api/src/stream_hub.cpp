@@ -85,9 +85,17 @@ void StreamHub::start() {
     position_ = last ? *last : 0;
     next_purge_ = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     thread_ = std::thread([this] { run(); });
+    auto listener = db_.listen(db::kEventChannel, [this] { wake(); });
+    if (!listener) {
+        spdlog::warn("stream: cannot listen for other nodes' events ({}); polling the log",
+                     listener.error().detail);
+    } else {
+        listener_ = std::move(*listener);
+    }
 }
 
 void StreamHub::stop() {
+    listener_.reset();
     {
         std::lock_guard lock(mutex_);
         if (stopping_) return;
@@ -467,10 +475,14 @@ std::string StreamHub::metrics_text() const {
         "# TYPE redloop_ws_frames_total counter\nredloop_ws_frames_total {}\n"
         "# TYPE redloop_ws_slow_consumers_closed_total counter\n"
         "redloop_ws_slow_consumers_closed_total {}\n"
-        "# TYPE redloop_ws_sessions_refused_total counter\nredloop_ws_sessions_refused_total {}\n",
+        "# TYPE redloop_ws_sessions_refused_total counter\nredloop_ws_sessions_refused_total {}\n"
+        "# HELP redloop_ws_notifications_total Wake-ups from other nodes' commits (PostgreSQL "
+        "LISTEN/NOTIFY).\n"
+        "# TYPE redloop_ws_notifications_total counter\nredloop_ws_notifications_total {}\n",
         counters_.sessions.load(), counters_.subscriptions.load(),
         counters_.events_delivered.load(), counters_.frames_queued.load(),
-        counters_.slow_closed.load(), counters_.refused_sessions.load());
+        counters_.slow_closed.load(), counters_.refused_sessions.load(),
+        listener_ ? listener_->received() : 0);
 }
 
 }  // namespace redloop::api

@@ -70,7 +70,9 @@ class StreamHub {
     StreamHub(const StreamHub&) = delete;
     StreamHub& operator=(const StreamHub&) = delete;
 
-    // Starts the pump at the log's current end.
+    // Starts the pump at the log's current end. On PostgreSQL it also LISTENs for the events
+    // other nodes commit (a wake-up; the log is read as always, and polled every 500 ms, so a
+    // lost notification only delays delivery).
     void start();
     // Closes every session (kCloseGoingAway) and stops the pump.
     void stop();
@@ -142,6 +144,8 @@ class StreamHub {
     bool stopping_ = false;
     std::thread thread_;
     std::atomic<std::uint64_t> next_session_{1};
+    // PostgreSQL: wakes the pump when any node commits events (LISTEN/NOTIFY).
+    std::unique_ptr<db::Database::Listener> listener_;
 
     // Owned by the pump thread.
     std::int64_t position_ = 0;  // every event up to here has been fanned out
