@@ -16,6 +16,7 @@ add_executable(integration_tests
   ${REDLOOP_IT_DIR}/commissions_test.cpp
   ${REDLOOP_IT_DIR}/http_test.cpp
   ${REDLOOP_IT_DIR}/merchants_test.cpp
+  ${REDLOOP_IT_DIR}/multinode_test.cpp
   ${REDLOOP_IT_DIR}/notes_test.cpp
   ${REDLOOP_IT_DIR}/payments_test.cpp
   ${REDLOOP_IT_DIR}/promotions_test.cpp
@@ -47,7 +48,8 @@ set(REDLOOP_IT_SUITES
   integration_replay
   integration_cli
   integration_stream
-  integration_static)
+  integration_static
+  integration_multinode)
 foreach(suite IN LISTS REDLOOP_IT_SUITES)
   add_test(NAME ${suite} COMMAND integration_tests --test-suite=${suite})
   set_tests_properties(${suite} PROPERTIES
@@ -56,3 +58,7 @@ foreach(suite IN LISTS REDLOOP_IT_SUITES)
     FAIL_REGULAR_EXPRESSION "test cases:[ ]+0[ ]+\\|"
     LABELS integration)
 endforeach()
+# Two nodes on a PostgreSQL cluster of its own, started with scripts/pg-cluster.
+set_property(TEST integration_multinode APPEND PROPERTY ENVIRONMENT
+  "REDLOOP_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+set_tests_properties(integration_multinode PROPERTIES TIMEOUT 300)
