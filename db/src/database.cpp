@@ -279,9 +279,12 @@ std::string apply_dialect(std::string sql, Dialect d) {
                 ? "DELETE FROM sqlite_sequence WHERE name = '" + table +
                       "';\nINSERT INTO sqlite_sequence (name, seq) SELECT '" + table +
                       "', seq FROM sqlite_sequence WHERE name = '" + old + "';"
+                // is_called false: the next nextval() returns this value itself, as SQLite's
+                // next seq is sqlite_sequence + 1 (true skipped one: a fresh database's
+                // event log started at seq 2).
                 : "SELECT setval(pg_get_serial_sequence('" + table +
                       "', 'seq'), GREATEST(nextval(pg_get_serial_sequence('" + old +
-                      "', 'seq')), (SELECT COALESCE(MAX(seq), 0) + 1 FROM " + table + ")));";
+                      "', 'seq')), (SELECT COALESCE(MAX(seq), 0) + 1 FROM " + table + ")), false);";
         sql.replace(p, end + 2 - p, text);
     }
     return sql;
