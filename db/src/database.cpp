@@ -482,6 +482,26 @@ engine::Status Database::run(bool write, const std::function<engine::Status(Tx&)
         }
     };
     if (write && sqlite) writer.lock();
+    // write_stats(): a write on this path (PostgreSQL, SQLite in memory) is a batch of one.
+    struct WriteCount {
+        Impl* d = nullptr;  // null for a read
+        std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+        std::chrono::steady_clock::time_point ran{};
+        ~WriteCount() {
+            if (!d) return;
+            const auto end = std::chrono::steady_clock::now();
+            if (ran == std::chrono::steady_clock::time_point{}) ran = end;
+            auto ns = [](auto dt) {
+                return static_cast<std::uint64_t>(
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(dt).count());
+            };
+            d->run_ns += ns(ran - started);
+            d->commit_ns += ns(end - ran);
+            ++d->batches;
+            ++d->grouped;
+        }
+    } count;
+    if (write) count.d = impl_.get();
     bool open = false;
     try {
         if (sqlite) {
@@ -499,6 +519,7 @@ engine::Status Database::run(bool write, const std::function<engine::Status(Tx&)
             if (watch) impl_->catalog_committed(*watch);
             return status;
         }
+        count.ran = std::chrono::steady_clock::now();
         exec("COMMIT");
         open = false;
         if (watch) impl_->catalog_committed(*watch);

@@ -84,7 +84,8 @@ class Database {
     // Turning it off commits what is pending. Nothing is durable before that.
     engine::Status set_bulk(bool on);
 
-    // Group commit on SQLite files: how many batches committed and commands they held.
+    // Group commit on SQLite files: how many batches committed and commands they held. Where
+    // each write commits on its own (PostgreSQL, SQLite in memory) it is a batch of one.
     struct WriteStats {
         std::uint64_t batches = 0;
         std::uint64_t commands = 0;
