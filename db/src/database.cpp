@@ -777,6 +777,25 @@ engine::Result<int> Database::schema_version() {
     });
 }
 
+engine::Result<long long> Database::table_count() {
+    const char* sql = nullptr;
+    switch (impl_->dialect) {
+        case Dialect::sqlite:
+            sql = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'";
+            break;
+        case Dialect::postgresql:
+            sql =
+                "SELECT COUNT(*) FROM information_schema.tables "
+                "WHERE table_schema = current_schema()";
+            break;
+    }
+    return read([&](Tx& tx) -> engine::Result<long long> {
+        long long n = 0;
+        tx.sql() << sql, soci::into(n);
+        return n;
+    });
+}
+
 engine::Result<std::vector<std::string>> Database::migrate() {
     auto created = write([](Tx& tx) -> engine::Result<bool> {
         tx.sql() << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "

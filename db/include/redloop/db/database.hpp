@@ -51,6 +51,9 @@ class Database {
     // schema_migrations. Returns the names applied (empty when up to date).
     engine::Result<std::vector<std::string>> migrate();
     engine::Result<int> schema_version();
+    // How many tables the database holds (its schema on PostgreSQL): 0 for an empty one, the
+    // only kind a replay writes into.
+    engine::Result<long long> table_count();
     // A round trip to the database (for /readyz).
     engine::Status ping();
 
