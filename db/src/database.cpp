@@ -508,6 +508,11 @@ engine::Status Database::run(bool write, const std::function<engine::Status(Tx&)
             exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
         } else {
             exec(write ? "BEGIN" : "BEGIN READ ONLY");
+            // Writers take turns, as on SQLite (BEGIN IMMEDIATE), across every connection and
+            // node: a read-then-write (a per-user limit, a coupon's redemptions) can't be
+            // overtaken, and the journal's seq order is commit order, the order a replay
+            // applies. Held to COMMIT or ROLLBACK. (The same key as lock_event_log.)
+            if (write) exec("SELECT pg_advisory_xact_lock(727375)");
         }
         open = true;
         Tx tx(sql, impl_->dialect, statements);
