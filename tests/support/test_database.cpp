@@ -23,7 +23,8 @@ Conn connect(const std::string& url) {
                                  (c ? PQerrorMessage(c.get()) : "out of memory"));
     }
     // No "NOTICE: database ... does not exist, skipping" on stderr.
-    PQsetNoticeProcessor(c.get(), [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        c.get(), [](void*, const char*) {}, nullptr);
     return c;
 }
 
@@ -55,7 +56,7 @@ std::string pg_base_url() {
     return url;
 }
 
-std::string pg_create_database(const std::string& prefix) {
+std::string pg_create_database(const std::string& prefix, const std::string& options) {
     static std::atomic<int> counter{0};
     const std::string base = pg_base_url();
     if (base.empty()) throw std::logic_error("pg_create_database without REDLOOP_TEST_PG");
@@ -63,7 +64,7 @@ std::string pg_create_database(const std::string& prefix) {
         prefix + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
     auto c = connect(base + "/postgres");
     exec(c.get(), "DROP DATABASE IF EXISTS \"" + name + "\" WITH (FORCE)");
-    exec(c.get(), "CREATE DATABASE \"" + name + "\"");
+    exec(c.get(), "CREATE DATABASE \"" + name + "\" " + options);
     return base + "/" + name;
 }
 

@@ -16,8 +16,9 @@ inline bool on_postgresql() {
 }
 
 // Creates an empty database on the REDLOOP_TEST_PG server (named `prefix` + pid + a counter;
-// one left over from an earlier run is dropped first) and returns its URL.
-std::string pg_create_database(const std::string& prefix);
+// one left over from an earlier run is dropped first) and returns its URL. `options` follow
+// CREATE DATABASE name (e.g. "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'").
+std::string pg_create_database(const std::string& prefix, const std::string& options = "");
 // Drops the database of `url` (created by pg_create_database), disconnecting its sessions.
 // Errors are ignored: the cluster is thrown away after the run anyway.
 void pg_drop_database(const std::string& url) noexcept;
