@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "support.hpp"
+#include "test_database.hpp"
 
 using namespace redloop;
 using namespace redloop::it;
@@ -156,6 +157,14 @@ TEST_SUITE("integration_replay") {
         CHECK(hash_line(replayed.out) == expected);
         CHECK(replayed.out.find("divergence") == std::string::npos);
         CHECK(hash_line(run_cli({"state-hash", "--db", replay_db}).out) == expected);
+        if (test::on_postgresql()) {
+            // Recorded on PostgreSQL, replayed into SQLite: the same answers and the same state.
+            const auto into_sqlite = run_cli(
+                {"replay", journal, "--db", dir.file("replay.db"), "--expect-hash", expected});
+            INFO(into_sqlite.out, into_sqlite.err);
+            CHECK(into_sqlite.exit_code == 0);
+            CHECK(hash_line(into_sqlite.out) == expected);
+        }
         // the event log (derived, not hashed) is written again only when asked for
         const auto event_rows = "SELECT COUNT(*) FROM events";
         CHECK(db_int(replay_db, event_rows) == 0);
