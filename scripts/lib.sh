@@ -69,6 +69,17 @@ build_dashboard() {
   echo "$sum" > "$stamp"
 }
 
+# PostgreSQL 15's server binaries, for the pg_* tests (scripts/pg-cluster makes throw-away
+# clusters with them). The package would create and start a cluster of its own ("main", port
+# 5432): a createcluster.d setting turns that off before it is installed.
+install_postgres() {
+  [ -x /usr/lib/postgresql/15/bin/initdb ] && return 0
+  as_root mkdir -p /etc/postgresql-common/createcluster.d
+  echo "create_main_cluster = false" |
+    as_root tee /etc/postgresql-common/createcluster.d/redloop-no-main.conf >/dev/null
+  install_packages postgresql-15
+}
+
 # Debian's Chromium and a CJK font, for the dashboard's browser test.
 install_browser() {
   install_packages chromium fonts-noto-cjk

@@ -278,7 +278,10 @@ int main(int argc, char** argv) {
     replay->add_option("file", replay_file, "journal (JSON Lines)")
         ->required()
         ->check(CLI::ExistingFile);
-    replay->add_option("--db", replay_db, "database to create (default: a temporary file)")
+    replay
+        ->add_option(
+            "--db", replay_db,
+            "database to create (default: a temporary file), or an empty PostgreSQL database's URL")
         ->envname("REDLOOP_REPLAY_DB");
     replay->add_option("--expect-hash", expect_hash, "fail unless the final state hash is this")
         ->envname("REDLOOP_EXPECT_HASH");
@@ -373,7 +376,16 @@ int main(int argc, char** argv) {
             return 2;
         }
         auto db = open_db(target, 1, /*durable=*/false);  // a scratch copy: no fsync
-        if (!db || !migrate(*db)) return 1;
+        if (!db) return 1;
+        // A PostgreSQL target is an existing database (CREATE DATABASE first): it must hold
+        // no tables yet.
+        if (auto tables = db->table_count(); !tables || *tables != 0) {
+            std::cerr << "replay needs an empty database; " << db->description()
+                      << (tables ? " has tables\n"
+                                 : " can't be read: " + tables.error().detail + "\n");
+            return 2;
+        }
+        if (!migrate(*db)) return 1;
         std::ifstream in(replay_file, std::ios::binary);
         const auto started = std::chrono::steady_clock::now();
         auto report = api::replay_journal(*db, in, replay_options);

@@ -285,9 +285,12 @@ std::string apply_dialect(std::string sql, Dialect d) {
                 ? "DELETE FROM sqlite_sequence WHERE name = '" + table +
                       "';\nINSERT INTO sqlite_sequence (name, seq) SELECT '" + table +
                       "', seq FROM sqlite_sequence WHERE name = '" + old + "';"
+                // is_called false: the next nextval() returns this value itself, as SQLite's
+                // next seq is sqlite_sequence + 1 (true skipped one: a fresh database's
+                // event log started at seq 2).
                 : "SELECT setval(pg_get_serial_sequence('" + table +
                       "', 'seq'), GREATEST(nextval(pg_get_serial_sequence('" + old +
-                      "', 'seq')), (SELECT COALESCE(MAX(seq), 0) + 1 FROM " + table + ")));";
+                      "', 'seq')), (SELECT COALESCE(MAX(seq), 0) + 1 FROM " + table + ")), false);";
         sql.replace(p, end + 2 - p, text);
     }
     return sql;
@@ -516,12 +519,37 @@ engine::Status Database::run_once(soci::session& sql, std::size_t position, bool
         }
     };
     if (write && sqlite) writer.lock();
+    // write_stats(): a write on this path (PostgreSQL, SQLite in memory) is a batch of one.
+    struct WriteCount {
+        Impl* d = nullptr;  // null for a read
+        std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+        std::chrono::steady_clock::time_point ran{};
+        ~WriteCount() {
+            if (!d) return;
+            const auto end = std::chrono::steady_clock::now();
+            if (ran == std::chrono::steady_clock::time_point{}) ran = end;
+            auto ns = [](auto dt) {
+                return static_cast<std::uint64_t>(
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(dt).count());
+            };
+            d->run_ns += ns(ran - started);
+            d->commit_ns += ns(end - ran);
+            ++d->batches;
+            ++d->grouped;
+        }
+    } count;
+    if (write) count.d = impl_.get();
     bool open = false;
     try {
         if (sqlite) {
             exec(write ? "BEGIN IMMEDIATE" : "BEGIN");
         } else {
             exec(write ? "BEGIN" : "BEGIN READ ONLY");
+            // Writers take turns, as on SQLite (BEGIN IMMEDIATE), across every connection and
+            // node: a read-then-write (a per-user limit, a coupon's redemptions) can't be
+            // overtaken, and the journal's seq order is commit order, the order a replay
+            // applies. Held to COMMIT or ROLLBACK. (The same key as lock_event_log.)
+            if (write) exec("SELECT pg_advisory_xact_lock(727375)");
         }
         open = true;
         Tx tx(sql, impl_->dialect, statements);
@@ -533,6 +561,7 @@ engine::Status Database::run_once(soci::session& sql, std::size_t position, bool
             if (watch) impl_->catalog_committed(*watch);
             return status;
         }
+        count.ran = std::chrono::steady_clock::now();
         exec("COMMIT");
         open = false;
         if (watch) impl_->catalog_committed(*watch);
@@ -913,6 +942,25 @@ engine::Result<int> Database::schema_version() {
         soci::indicator ind = soci::i_null;
         tx.sql() << "SELECT MAX(version) FROM schema_migrations", soci::into(version, ind);
         return ind == soci::i_ok ? version : 0;
+    });
+}
+
+engine::Result<long long> Database::table_count() {
+    const char* sql = nullptr;
+    switch (impl_->dialect) {
+        case Dialect::sqlite:
+            sql = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'";
+            break;
+        case Dialect::postgresql:
+            sql =
+                "SELECT COUNT(*) FROM information_schema.tables "
+                "WHERE table_schema = current_schema()";
+            break;
+    }
+    return read([&](Tx& tx) -> engine::Result<long long> {
+        long long n = 0;
+        tx.sql() << sql, soci::into(n);
+        return n;
     });
 }
 

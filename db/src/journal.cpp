@@ -117,7 +117,7 @@ namespace {
 struct TableSpec {
     const char* name;
     const char* columns;  // hashed, in this order
-    const char* order;    // a total order that both databases agree on
+    const char* order;    // a total order that both databases agree on (text by its bytes)
     // Added after journals were recorded: the rows `where` picks (all when empty) are hashed,
     // under a header of their own, only when there are some. A journal that never used the
     // feature hashes as it did before the feature existed, and one that did hashes all of it.
@@ -230,8 +230,20 @@ std::string state_hash(Tx& tx) {
         }
         const std::string filter =
             t.where && *t.where ? std::string(" WHERE ") + t.where : std::string();
+        // Text keys by their bytes on either database; seq and position are integers.
+        std::string order;
+        const std::string keys = t.order;
+        for (std::size_t pos = 0; pos <= keys.size();) {
+            auto comma = keys.find(',', pos);
+            if (comma == std::string::npos) comma = keys.size();
+            std::string key = keys.substr(pos, comma - pos);
+            while (!key.empty() && key.front() == ' ') key.erase(key.begin());
+            const bool integer = key == "seq" || key == "position";
+            order += (order.empty() ? "" : ", ") + (integer ? key : bytewise(tx.dialect(), key));
+            pos = comma + 1;
+        }
         soci::rowset<soci::row> rows = (tx.sql().prepare << "SELECT " + select + " FROM " + t.name +
-                                                                filter + " ORDER BY " + t.order);
+                                                                filter + " ORDER BY " + order);
         for (const auto& row : rows) {
             header();
             std::string line;

@@ -417,7 +417,8 @@ std::vector<Order> orders_of_checkout(Tx& tx, const CheckoutId& id) {
     std::vector<OrderRow> rows;
     {
         OrderRow row;
-        Query q(tx, std::string(kOrderSelect) + "WHERE checkout_id = :c ORDER BY merchant_id");
+        Query q(tx, std::string(kOrderSelect) + "WHERE checkout_id = :c ORDER BY " +
+                        bytewise(tx.dialect(), "merchant_id"));
         row.bind(q);
         q.use(id.str());
         q.execute();

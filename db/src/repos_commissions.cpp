@@ -159,8 +159,8 @@ std::vector<OrderId> orders_to_settle(Tx& tx, Timestamp now, int limit) {
             "WHERE o.status = 'completed' AND o.id IN (SELECT l.order_id FROM order_lines l "
             "WHERE l.creator_id IS NOT NULL AND l.commission_settled_at IS NULL) "
             "GROUP BY o.id, m.return_window_days "
-            "HAVING MAX(h.at) + m.return_window_days * :day <= :t ORDER BY MAX(h.at), o.id "
-            "LIMIT :l");
+            "HAVING MAX(h.at) + m.return_window_days * :day <= :t ORDER BY MAX(h.at), " +
+                bytewise(tx.dialect(), "o.id") + " LIMIT :l");
     q.into(id).into(done).use(day).use(t).use(limit);
     q.execute();
     std::vector<OrderId> out;

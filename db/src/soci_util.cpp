@@ -47,6 +47,16 @@ engine::Error classify_exception(const std::exception& e) {
     return engine::Error{engine::ErrorCode::internal, fmt::format("database error: {}", what)};
 }
 
+std::string bytewise(Dialect d, std::string_view column) {
+    switch (d) {
+        case Dialect::sqlite:
+            return std::string(column);  // BINARY is SQLite's default
+        case Dialect::postgresql:
+            return std::string(column) + " COLLATE \"C\"";
+    }
+    return std::string(column);
+}
+
 engine::Money money_from(long long minor, const std::string& currency) {
     auto c = engine::Currency::parse(currency);
     return engine::Money{static_cast<std::int64_t>(minor), c ? *c : engine::Currency::cny()};

@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "redloop/db/tx.hpp"
 #include "redloop/engine/error.hpp"
 #include "redloop/engine/money.hpp"
 
@@ -21,6 +22,11 @@ engine::Error classify_exception(const std::exception& e);
 std::string sqlstate_of(const std::exception& e);
 // A deadlock or a serialization failure: the transaction may succeed when run again.
 bool is_retryable(const std::exception& e);
+
+// `column` ordered by its bytes, as SQLite's default collation (BINARY) orders text, whatever
+// the PostgreSQL database's collation is (en-US puts "usr_a_b" before "usr_a1", bytes after), so
+// both databases give rows in the same order. For text columns only.
+std::string bytewise(Dialect d, std::string_view column);
 
 // Money from its two columns; the currency was validated when written.
 engine::Money money_from(long long minor, const std::string& currency);

@@ -11,6 +11,23 @@
 using namespace redloop;
 using redloop::test::DbFixture;
 
+namespace {
+
+// The names of the indexes on `table` (or named in `names`): sqlite_master on SQLite, pg_indexes
+// on PostgreSQL, where a primary key is an index too (SQLite's INTEGER PRIMARY KEY is the rowid).
+std::string index_count_sql(db::Dialect d, const std::string& where) {
+    switch (d) {
+        case db::Dialect::sqlite:
+            return "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND " + where;
+        case db::Dialect::postgresql:
+            return "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND " +
+                   where;
+    }
+    return {};
+}
+
+}  // namespace
+
 TEST_CASE("migrations apply once and are recorded") {
     DbFixture f;
     auto version = f.db->schema_version();
@@ -49,10 +66,12 @@ TEST_CASE("a migration numbered below the newest applied one still runs (branche
     REQUIRE(applied);
     REQUIRE(applied->size() == 1);
     CHECK(applied->front() == "0007_performance");
-    auto indexes = f.db->read([](db::Tx& tx) -> engine::Result<int> {
+    const auto name = f.sqlite() ? "name" : "indexname";
+    auto indexes = f.db->read([&](db::Tx& tx) -> engine::Result<int> {
         int n = 0;
-        tx.sql() << "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN "
-                    "('orders_by_merchant_id', 'order_lines_with_note')",
+        tx.sql() << index_count_sql(
+            f.dialect(),
+            std::string(name) + " IN ('orders_by_merchant_id', 'order_lines_with_note')"),
             soci::into(n);
         return n;
     });
@@ -103,22 +122,48 @@ TEST_CASE("0011 rebuilds the event log: rows keep their seq, new ones never reus
         return true;
     });
     CHECK_FALSE(bad);
-    CHECK(seqs("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'") ==
-          std::vector<long long>{4});
+    // The four indexes again (and, on PostgreSQL, the primary key's).
+    const auto table = f.sqlite() ? "tbl_name = 'events'" : "tablename = 'events'";
+    CHECK(seqs(index_count_sql(f.dialect(), table).c_str()) ==
+          std::vector<long long>{f.sqlite() ? 4 : 5});
 }
 
-TEST_CASE("sqlite connections use WAL, foreign keys and synchronous FULL") {
+TEST_CASE("connections are durable and enforce foreign keys (SQLite: WAL, synchronous FULL)") {
     DbFixture f;
-    auto pragmas = f.db->read([](db::Tx& tx) -> engine::Result<std::string> {
-        std::string mode;
-        int fk = 0, sync = 0;
-        tx.sql() << "PRAGMA journal_mode", soci::into(mode);
-        tx.sql() << "PRAGMA foreign_keys", soci::into(fk);
-        tx.sql() << "PRAGMA synchronous", soci::into(sync);
-        return mode + "/" + std::to_string(fk) + "/" + std::to_string(sync);
+    auto settings = f.db->read([&](db::Tx& tx) -> engine::Result<std::string> {
+        switch (f.dialect()) {
+            case db::Dialect::sqlite: {
+                std::string mode;
+                int fk = 0, sync = 0;
+                tx.sql() << "PRAGMA journal_mode", soci::into(mode);
+                tx.sql() << "PRAGMA foreign_keys", soci::into(fk);
+                tx.sql() << "PRAGMA synchronous", soci::into(sync);
+                return mode + "/" + std::to_string(fk) + "/" + std::to_string(sync);
+            }
+            case db::Dialect::postgresql: {
+                // A commit returns once its WAL record is flushed (fsync on, as the cluster
+                // scripts/pg-cluster starts it); foreign keys are always enforced.
+                std::string sync, fsync;
+                tx.sql() << "SHOW synchronous_commit", soci::into(sync);
+                tx.sql() << "SHOW fsync", soci::into(fsync);
+                return sync + "/" + fsync;
+            }
+        }
+        return engine::fail(engine::ErrorCode::internal, "no dialect");
     });
-    REQUIRE(pragmas);
-    CHECK(*pragmas == "wal/1/2");
+    REQUIRE(settings);
+    CHECK(*settings == (f.sqlite() ? "wal/1/2" : "on/on"));
+    // Either way, a product of a merchant that doesn't exist is refused.
+    auto orphan = f.db->write([](db::Tx& tx) -> engine::Result<int> {
+        tx.sql() << "INSERT INTO products (id, merchant_id, title, description, status, "
+                    "commission_rate_bps, created_at, updated_at) VALUES ('prd_orphan', "
+                    "'mer_nobody', 't', 'd', 'active', 0, 1, 1)";
+        return 1;
+    });
+    REQUIRE_FALSE(orphan);
+    const auto& why = orphan.error().detail;
+    CHECK((why.find("FOREIGN KEY") != std::string::npos ||
+           why.find("foreign key") != std::string::npos));
 }
 
 TEST_CASE("a failed transaction leaves nothing behind") {
@@ -196,6 +241,14 @@ TEST_CASE("opening refuses bad locations clearly") {
     CHECK_FALSE(spaces);
     auto empty = db::Database::open(db::DatabaseOptions{"", 1, 1000});
     CHECK_FALSE(empty);
+    if (test::on_postgresql()) {
+        // A database the server doesn't have.
+        auto absent = db::Database::open(
+            db::DatabaseOptions{test::pg_base_url() + "/redloop_no_such_database", 1, 1000});
+        REQUIRE_FALSE(absent);
+        CHECK(absent.error().detail.find("cannot open database") != std::string::npos);
+        CHECK(absent.error().detail.find("redloop_no_such_database") != std::string::npos);
+    }
 }
 
 TEST_CASE("idempotency keys are stored per caller and purged by age") {
@@ -279,6 +332,20 @@ TEST_CASE("group commit: concurrent writes each stand or fall alone, and are dur
 
 TEST_CASE("the catalog version moves after a commit that changed a catalog row, and only then") {
     DbFixture f;
+    if (!f.sqlite()) {
+        // PostgreSQL: other nodes write too, so this process can't know the version; it says
+        // so (the note cache is then off) and the version stays put.
+        CHECK_FALSE(f.db->catalog_tracked());
+        const auto v = f.db->catalog_version();
+        f.write([](db::Tx& tx) {
+            tx.sql() << "INSERT INTO merchants (id, name, currency, shipping_fee_minor, "
+                        "return_window_days, created_at, updated_at) VALUES ('mer_cv1', 'Tea', "
+                        "'CNY', 0, 7, 1, 1)";
+            return 1;
+        });
+        CHECK(f.db->catalog_version() == v);
+        return;
+    }
     REQUIRE(f.db->catalog_tracked());
     const auto v0 = f.db->catalog_version();
     // Not a catalog table: users.
@@ -318,6 +385,24 @@ TEST_CASE("the catalog version moves after a commit that changed a catalog row, 
 
 TEST_CASE("the WAL is checkpointed off the write path once it is long, and the data stays") {
     DbFixture f;
+    if (!f.sqlite()) {
+        // PostgreSQL checkpoints on its own: no checkpointer thread, and the rows stay.
+        f.write([](db::Tx& tx) {
+            tx.sql() << "CREATE TABLE scratch (b BYTEA NOT NULL)";
+            for (int i = 0; i < 1200; ++i)
+                tx.sql() << "INSERT INTO scratch VALUES (convert_to(repeat('x', 4000), 'UTF8'))";
+            return 1;
+        });
+        auto n = f.db->read([](db::Tx& tx) -> engine::Result<long long> {
+            long long count = 0;
+            tx.sql() << "SELECT COUNT(*) FROM scratch", soci::into(count);
+            return count;
+        });
+        REQUIRE(n);
+        CHECK(*n == 1200);
+        CHECK(f.db->write_stats().checkpoints == 0);
+        return;
+    }
     f.write([](db::Tx& tx) {
         tx.sql() << "CREATE TABLE scratch (b BLOB NOT NULL)";
         return 1;

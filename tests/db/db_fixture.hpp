@@ -1,5 +1,8 @@
 #pragma once
-// A fresh, migrated SQLite database in a temporary file for each test.
+// A fresh, migrated database for each test: a SQLite file in a temporary directory, or, when
+// REDLOOP_TEST_PG names a PostgreSQL server (the pg_db_tests ctest), a database of its own on
+// that server, dropped afterwards. The same test cases run on both; what only one database has
+// (PRAGMAs, the WAL checkpointer) is checked per dialect, with the other's equivalent.
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -11,6 +14,7 @@
 
 #include "redloop/db/database.hpp"
 #include "redloop/db/repos.hpp"
+#include "test_database.hpp"
 
 namespace redloop::test {
 
@@ -27,11 +31,13 @@ inline std::string fresh_db_path() {
 }
 
 struct DbFixture {
-    std::string path = fresh_db_path();
+    // The SQLite file (empty on PostgreSQL) and what Database::open was given.
+    std::string path = on_postgresql() ? std::string() : fresh_db_path();
+    std::string url = on_postgresql() ? pg_create_database("redloop_dbt") : path;
     std::unique_ptr<db::Database> db;
 
     DbFixture() {
-        auto opened = db::Database::open(db::DatabaseOptions{path, 3, 5000});
+        auto opened = db::Database::open(db::DatabaseOptions{url, 3, 5000});
         REQUIRE_MESSAGE(opened, (opened ? "" : opened.error().detail));
         db = std::move(*opened);
         auto applied = db->migrate();
@@ -39,8 +45,14 @@ struct DbFixture {
     }
     ~DbFixture() {
         db.reset();
+        if (on_postgresql()) {
+            pg_drop_database(url);
+            return;
+        }
         for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
     }
+    db::Dialect dialect() const { return db->dialect(); }
+    bool sqlite() const { return dialect() == db::Dialect::sqlite; }
 
     // Runs fn in a write transaction and requires success.
     template <typename F>

@@ -15,7 +15,7 @@ std::string claims(const std::string& sub, const std::string& role, std::int64_t
 const std::string kHs256Header = R"({"alg":"HS256","typ":"JWT"})";
 
 std::int64_t merchants_named(const ServerProcess& s, const std::string& id) {
-    return sqlite_int(s.db_path(), "SELECT COUNT(*) FROM merchants WHERE id = ?1", {id});
+    return db_int(s, "SELECT COUNT(*) FROM merchants WHERE id = ?1", {id});
 }
 
 }  // namespace
@@ -36,8 +36,8 @@ TEST_SUITE("integration_auth") {
         CHECK_PROBLEM(c.get("/v1/skus/sku_abc/inventory"), 401, "unauthenticated");
         CHECK_PROBLEM(c.post("/v1/notes", R"({"title":"x","products":[]})"), 401,
                       "unauthenticated");
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM notes") == 0);
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM products") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM notes") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM products") == 0);
     }
 
     TEST_CASE("a valid HS256 token gets in, minted or built by hand") {
@@ -183,9 +183,9 @@ TEST_SUITE("integration_auth") {
             CHECK_PROBLEM(c.post("/v1/notes", R"({"title":"x","products":[]})", "Bearer " + token),
                           401, "unauthenticated");
         }
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM merchants") == 0);
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM users") == 0);
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM notes") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM merchants") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM users") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM notes") == 0);
     }
 
     TEST_CASE("garbage in the Authorization header is 401") {
@@ -212,7 +212,7 @@ TEST_SUITE("integration_auth") {
         }
         // A bad token is refused on a public route too, not ignored.
         CHECK_PROBLEM(c.get("/v1/products/prd_abc", "Bearer a.b.c"), 401, "unauthenticated");
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM merchants") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM merchants") == 0);
     }
 
     TEST_CASE("a valid token with the wrong role is 403 forbidden") {
@@ -229,8 +229,8 @@ TEST_SUITE("integration_auth") {
         CHECK_PROBLEM(c.patch("/v1/merchants/me", R"({"name":"x"})", user), 403, "forbidden");
         CHECK_PROBLEM(c.post("/v1/notes", R"({"title":"x","products":[]})", admin), 403,
                       "forbidden");
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM products") == 0);
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM notes") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM products") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM notes") == 0);
 
         // The merchant may create what the user may not, on the same server.
         const auto created = create_product(c, merchant, "Allowed tea", {{"Tin", 1000, 5}});

@@ -11,18 +11,16 @@ using api::Role;
 namespace {
 
 std::int64_t products_of(const ServerProcess& s, const std::string& merchant_id) {
-    return sqlite_int(s.db_path(), "SELECT COUNT(*) FROM products WHERE merchant_id = ?1",
-                      {merchant_id});
+    return db_int(s, "SELECT COUNT(*) FROM products WHERE merchant_id = ?1", {merchant_id});
 }
 std::int64_t skus_of(const ServerProcess& s, const std::string& merchant_id) {
-    return sqlite_int(s.db_path(), "SELECT COUNT(*) FROM skus WHERE merchant_id = ?1",
-                      {merchant_id});
+    return db_int(s, "SELECT COUNT(*) FROM skus WHERE merchant_id = ?1", {merchant_id});
 }
 std::int64_t ledger_on_hand(const ServerProcess& s, const std::string& sku_id) {
-    return sqlite_int(s.db_path(),
-                      "SELECT COALESCE(SUM(on_hand_delta), 0) FROM inventory_ledger "
-                      "WHERE sku_id = ?1",
-                      {sku_id});
+    return db_int(s,
+                  "SELECT COALESCE(SUM(on_hand_delta), 0) FROM inventory_ledger "
+                  "WHERE sku_id = ?1",
+                  {sku_id});
 }
 
 // A valid create-product body with one change applied at a JSON pointer-like spot.
@@ -394,7 +392,7 @@ TEST_SUITE("integration_catalog") {
         }
         CHECK(products_of(server, m.id) == 0);
         CHECK(skus_of(server, m.id) == 0);
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM inventory_ledger") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM inventory_ledger") == 0);
 
         // The edges that are allowed: 200 characters (also CJK), commission 8000, price 1 000
         // 000.00.

@@ -33,21 +33,21 @@ HttpResponse checkout(HttpClient& c, const Actor& u, const std::string& key,
 // reserved = SUM(held reservations) = SUM(ledger reserved deltas), on_hand = SUM(ledger).
 void check_invariants(const ServerProcess& s, const std::string& sku) {
     INFO("sku ", sku);
-    const auto on_hand = sqlite_int(s.db_path(), "SELECT on_hand FROM skus WHERE id = ?1", {sku});
-    const auto reserved = sqlite_int(s.db_path(), "SELECT reserved FROM skus WHERE id = ?1", {sku});
+    const auto on_hand = db_int(s, "SELECT on_hand FROM skus WHERE id = ?1", {sku});
+    const auto reserved = db_int(s, "SELECT reserved FROM skus WHERE id = ?1", {sku});
     CHECK(on_hand - reserved >= 0);
-    CHECK(reserved == sqlite_int(s.db_path(),
-                                 "SELECT COALESCE(SUM(quantity), 0) FROM reservations "
-                                 "WHERE sku_id = ?1 AND state = 'held'",
-                                 {sku}));
-    CHECK(reserved == sqlite_int(s.db_path(),
-                                 "SELECT COALESCE(SUM(reserved_delta), 0) FROM inventory_ledger "
-                                 "WHERE sku_id = ?1",
-                                 {sku}));
-    CHECK(on_hand == sqlite_int(s.db_path(),
-                                "SELECT COALESCE(SUM(on_hand_delta), 0) FROM inventory_ledger "
-                                "WHERE sku_id = ?1",
-                                {sku}));
+    CHECK(reserved == db_int(s,
+                             "SELECT COALESCE(SUM(quantity), 0) FROM reservations "
+                             "WHERE sku_id = ?1 AND state = 'held'",
+                             {sku}));
+    CHECK(reserved == db_int(s,
+                             "SELECT COALESCE(SUM(reserved_delta), 0) FROM inventory_ledger "
+                             "WHERE sku_id = ?1",
+                             {sku}));
+    CHECK(on_hand == db_int(s,
+                            "SELECT COALESCE(SUM(on_hand_delta), 0) FROM inventory_ledger "
+                            "WHERE sku_id = ?1",
+                            {sku}));
 }
 
 json::value inventory(HttpClient& c, const Actor& m, const std::string& sku) {
@@ -130,7 +130,7 @@ TEST_SUITE("integration_checkout") {
         const auto again = checkout(c, buyer, "chk-key-1");
         CHECK(again.status == 201);
         CHECK(again.body == first.body);
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM checkouts") == 1);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM checkouts") == 1);
         CHECK(jint(inventory(c, tea, tea_sku), "/reserved") == 2);
         // the same JSON spaced differently is the same request
         std::string respaced = kAddress;
@@ -209,7 +209,7 @@ TEST_SUITE("integration_checkout") {
         const auto inv = inventory(setup, m, sku);
         CHECK(jint(inv, "/reserved") == 10);
         CHECK(jint(inv, "/available") == 0);
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM orders") == 10);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM orders") == 10);
         check_invariants(server, sku);
         // the losers' carts still hold their line, flagged short of stock
         int flagged = 0;
@@ -246,7 +246,7 @@ TEST_SUITE("integration_checkout") {
         CHECK(jstr(r.json(), "/detail").find(plenty) == std::string::npos);
         CHECK(jint(inventory(c, m, plenty), "/reserved") == 0);
         CHECK(jint(inventory(c, m, scarce), "/reserved") == 0);
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM checkouts") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM checkouts") == 0);
         CHECK(c.get("/v1/cart", buyer.auth).json().at_pointer("/items").as_array().size() == 2);
         check_invariants(server, plenty);
         check_invariants(server, scarce);
@@ -282,10 +282,9 @@ TEST_SUITE("integration_checkout") {
         CHECK(jstr(after, "/payment/status") == "cancelled");
         CHECK(jint(after, "/payment/amount/amount") == 1500);
         CHECK(jint(c.get("/v1/skus/" + sku).json(), "/available") == 3);
-        CHECK(sqlite_int(
-                  server.db_path(),
-                  "SELECT COUNT(*) FROM inventory_ledger WHERE sku_id = ?1 AND kind = 'release'",
-                  {sku}) == 1);
+        CHECK(db_int(server.db_path(),
+                     "SELECT COUNT(*) FROM inventory_ledger WHERE sku_id = ?1 AND kind = 'release'",
+                     {sku}) == 1);
         check_invariants(server, sku);
         // expired is final
         const auto order = jstr(after, "/orders/0/id");
@@ -293,10 +292,9 @@ TEST_SUITE("integration_checkout") {
                       "invalid_transition");
         // a later sweep changes nothing
         std::this_thread::sleep_for(std::chrono::milliseconds(1200));
-        CHECK(sqlite_int(
-                  server.db_path(),
-                  "SELECT COUNT(*) FROM inventory_ledger WHERE sku_id = ?1 AND kind = 'release'",
-                  {sku}) == 1);
+        CHECK(db_int(server.db_path(),
+                     "SELECT COUNT(*) FROM inventory_ledger WHERE sku_id = ?1 AND kind = 'release'",
+                     {sku}) == 1);
     }
 
     TEST_CASE("order moves: role checks, cancel releases at once, invalid moves are 409") {
@@ -481,7 +479,7 @@ TEST_SUITE("integration_checkout") {
                       "forbidden");
         CHECK_PROBLEM(c.post("/v1/checkouts", kAddress, "", {{"Idempotency-Key", "a-1"}}), 401,
                       "unauthenticated");
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM checkouts") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM checkouts") == 0);
         CHECK(jint(c.get("/v1/skus/" + sku).json(), "/available") == 5);
         CHECK(c.get("/v1/cart", buyer.auth).json().at_pointer("/items").as_array().size() == 1);
     }

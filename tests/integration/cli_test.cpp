@@ -133,8 +133,8 @@ TEST_SUITE("integration_cli") {
 
     TEST_CASE("redloop serve without secrets and without --dev exits non-zero with a message") {
         TempDir dir;
-        const std::vector<std::string> serve = {
-            "serve", "--db", dir.file("redloop.db"), "--port", "0", "--listen", "127.0.0.1"};
+        const std::vector<std::string> serve = {"serve", "--db",     dir.db("redloop"), "--port",
+                                                "0",     "--listen", "127.0.0.1"};
         const auto none = run_cli(serve, {}, std::chrono::seconds(20));
         INFO(describe(none));
         CHECK_FALSE(none.timed_out);
@@ -173,7 +173,7 @@ TEST_SUITE("integration_cli") {
 
     TEST_CASE("redloop migrate creates the schema and is repeatable") {
         TempDir dir;
-        const auto db = dir.file("migrated.db");
+        const auto db = dir.db("migrated");
         const auto first = run_cli({"migrate", "--db", db});
         INFO(describe(first));
         REQUIRE(first.exit_code == 0);
@@ -185,10 +185,10 @@ TEST_SUITE("integration_cli") {
         INFO(describe(second));
         CHECK(second.exit_code == 0);
         CHECK(second.out.find("schema version " + std::string(m[1])) != std::string::npos);
-        CHECK(sqlite_int(db, "SELECT COUNT(*) FROM merchants") == 0);
+        CHECK(db_int(db, "SELECT COUNT(*) FROM merchants") == 0);
 
-        // A database in a directory that doesn't exist.
-        const auto nowhere = run_cli({"migrate", "--db", dir.file("no/such/dir/x.db")});
+        // A database in a directory that doesn't exist (PostgreSQL: that the server hasn't got).
+        const auto nowhere = run_cli({"migrate", "--db", dir.unopenable_db()});
         INFO(describe(nowhere));
         CHECK(nowhere.exit_code != 0);
 
@@ -201,7 +201,7 @@ TEST_SUITE("integration_cli") {
         const auto counts = count_fixtures(fixtures);
         REQUIRE_MESSAGE(counts.notes > 0, "no notes in the fixtures at " << fixtures);
         TempDir dir;
-        const auto db = dir.file("seeded.db");
+        const auto db = dir.db("seeded");
 
         const auto first = run_cli({"seed", "--db", db, "--fixtures", fixtures});
         INFO(describe(first));
@@ -213,8 +213,8 @@ TEST_SUITE("integration_cli") {
         CHECK(r1->notes > 0);
         // Every fixture object was either created or found present.
         CHECK(r1->merchants + r1->products + r1->users + r1->notes + r1->skipped == counts.total());
-        CHECK(sqlite_int(db, "SELECT COUNT(*) FROM notes") == r1->notes);
-        CHECK(sqlite_int(db, "SELECT COUNT(*) FROM products") == r1->products);
+        CHECK(db_int(db, "SELECT COUNT(*) FROM notes") == r1->notes);
+        CHECK(db_int(db, "SELECT COUNT(*) FROM products") == r1->products);
 
         const auto second = run_cli({"seed", "--db", db, "--fixtures", fixtures});
         INFO(describe(second));
@@ -226,7 +226,7 @@ TEST_SUITE("integration_cli") {
         CHECK(r2->users == 0);
         CHECK(r2->notes == 0);
         CHECK(r2->skipped == counts.total());
-        CHECK(sqlite_int(db, "SELECT COUNT(*) FROM notes") == r1->notes);
+        CHECK(db_int(db, "SELECT COUNT(*) FROM notes") == r1->notes);
 
         // A server on the seeded database serves the first fixture note as written.
         ServerOptions options;
@@ -271,7 +271,7 @@ TEST_SUITE("integration_cli") {
 
     TEST_CASE("redloop seed with a bad fixture fails and loads nothing of that file") {
         TempDir dir;
-        const auto db = dir.file("bad-seed.db");
+        const auto db = dir.db("bad-seed");
         const auto fixtures = dir.file("fixtures");
         fs::create_directories(fixtures);
         {
@@ -284,8 +284,8 @@ TEST_SUITE("integration_cli") {
         INFO(describe(r));
         CHECK(r.exit_code != 0);
         CHECK(r.err.find("bad.json") != std::string::npos);
-        CHECK(sqlite_int(db, "SELECT COUNT(*) FROM merchants") == 0);
-        CHECK(sqlite_int(db, "SELECT COUNT(*) FROM products") == 0);
+        CHECK(db_int(db, "SELECT COUNT(*) FROM merchants") == 0);
+        CHECK(db_int(db, "SELECT COUNT(*) FROM products") == 0);
 
         const auto missing = run_cli({"seed", "--db", db, "--fixtures", dir.file("nope")});
         INFO(describe(missing));
@@ -294,7 +294,7 @@ TEST_SUITE("integration_cli") {
 
     TEST_CASE("redloop demo-buyers reads the demo notes, buys from them and pays") {
         TempDir dir;
-        const auto db = dir.file("demo.db");
+        const auto db = dir.db("demo");
         REQUIRE(run_cli({"seed", "--db", db, "--fixtures", fixtures_dir()}).exit_code == 0);
         ServerOptions options;
         options.db_path = db;
@@ -310,22 +310,22 @@ TEST_SUITE("integration_cli") {
         INFO(describe(r));
         REQUIRE(r.exit_code == 0);
         // Every order came from a demo note's cart line, with a Chinese shipping name.
-        const auto orders = sqlite_int(db, "SELECT COUNT(*) FROM orders");
+        const auto orders = db_int(db, "SELECT COUNT(*) FROM orders");
         CHECK(orders > 0);
-        CHECK(sqlite_int(db, "SELECT COUNT(*) FROM order_lines WHERE note_id IS NULL") == 0);
-        CHECK(sqlite_int(db,
-                         "SELECT COUNT(*) FROM orders WHERE ship_name NOT LIKE '%\u6797%' "
-                         "AND ship_name NOT LIKE '%\u6885%' AND ship_name NOT LIKE "
-                         "'%\u9648%'") == 0);
-        CHECK(sqlite_int(db, "SELECT COUNT(*) FROM note_sku_stats") > 0);
+        CHECK(db_int(db, "SELECT COUNT(*) FROM order_lines WHERE note_id IS NULL") == 0);
+        CHECK(db_int(db,
+                     "SELECT COUNT(*) FROM orders WHERE ship_name NOT LIKE '%\u6797%' "
+                     "AND ship_name NOT LIKE '%\u6885%' AND ship_name NOT LIKE "
+                     "'%\u9648%'") == 0);
+        CHECK(db_int(db, "SELECT COUNT(*) FROM note_sku_stats") > 0);
         // Paid (or declined) through the sandbox's webhook: none left waiting.
         CHECK(eventually(
             [&] {
-                return sqlite_int(db,
-                                  "SELECT COUNT(*) FROM orders WHERE status = "
-                                  "'awaiting_payment'") == 0;
+                return db_int(db,
+                              "SELECT COUNT(*) FROM orders WHERE status = "
+                              "'awaiting_payment'") == 0;
             },
             std::chrono::seconds(10)));
-        CHECK(sqlite_int(db, "SELECT COUNT(*) FROM orders WHERE status = 'paid'") > 0);
+        CHECK(db_int(db, "SELECT COUNT(*) FROM orders WHERE status = 'paid'") > 0);
     }
 }  // TEST_SUITE

@@ -221,9 +221,8 @@ TEST_SUITE("integration_commissions") {
         CHECK_PROBLEM(c.get("/v1/creators/me/earnings?limit=0", author.auth), 400,
                       "invalid_request");
         // the ledger and each line's running commission agree
-        CHECK(sqlite_int(server.db_path(),
-                         "SELECT SUM(commission_minor) FROM order_lines WHERE order_id = ?1",
-                         {order}) == 0);
+        CHECK(db_int(server, "SELECT SUM(commission_minor) FROM order_lines WHERE order_id = ?1",
+                     {order}) == 0);
     }
 
     TEST_CASE("no commission on a brand's note or on the author's own purchase; roles") {
@@ -251,9 +250,8 @@ TEST_SUITE("integration_commissions") {
         const auto m = commissions(c, shop);
         CHECK(jint(m, "/owed/amount") == 0);
         CHECK(m.at("entries").as_array().empty());
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM commission_entries") == 0);
-        CHECK(sqlite_int(server.db_path(),
-                         "SELECT COUNT(*) FROM order_lines WHERE creator_id IS NOT NULL") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM commission_entries") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM order_lines WHERE creator_id IS NOT NULL") == 0);
 
         CHECK_PROBLEM(c.get("/v1/creators/me/earnings", shop.auth), 403, "forbidden");
         CHECK_PROBLEM(c.get("/v1/creators/me/earnings"), 401, "unauthenticated");
@@ -302,10 +300,8 @@ TEST_SUITE("integration_commissions") {
         CHECK(jint(e, "/entries/0/amount/amount") == 1500);
         // a second sweep settles nothing
         std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-        CHECK(sqlite_int(server.db_path(),
-                         "SELECT COUNT(*) FROM commission_entries WHERE kind = 'settle'") == 1);
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM journal WHERE kind = 'settle'") ==
-              1);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM commission_entries WHERE kind = 'settle'") == 1);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM journal WHERE kind = 'settle'") == 1);
 
         // a refund after settlement still reverses: the balance goes negative (a clawback)
         refund(c, shop, order, 4000, "late");

@@ -48,16 +48,16 @@ HttpResponse extend(HttpClient& c, const std::string& auth, const std::string& c
 }
 
 std::int64_t reserved_of(const ServerProcess& s, const std::string& sku) {
-    return sqlite_int(s.db_path(), "SELECT reserved FROM skus WHERE id = ?1", {sku});
+    return db_int(s, "SELECT reserved FROM skus WHERE id = ?1", {sku});
 }
 
 // Units of the SKU in the user's orders that count against the limit, read from the database.
 std::int64_t units_held(const ServerProcess& s, const Actor& u, const std::string& sku) {
-    return sqlite_int(s.db_path(),
-                      "SELECT COALESCE(SUM(l.quantity), 0) FROM orders o JOIN order_lines l ON "
-                      "l.order_id = o.id WHERE o.user_id = ?1 AND l.sku_id = ?2 AND o.status IN "
-                      "('awaiting_payment', 'paid', 'shipped', 'delivered', 'completed')",
-                      {u.id, sku});
+    return db_int(s,
+                  "SELECT COALESCE(SUM(l.quantity), 0) FROM orders o JOIN order_lines l ON "
+                  "l.order_id = o.id WHERE o.user_id = ?1 AND l.sku_id = ?2 AND o.status IN "
+                  "('awaiting_payment', 'paid', 'shipped', 'delivered', 'completed')",
+                  {u.id, sku});
 }
 
 std::int64_t cart_quantity(HttpClient& c, const Actor& u) {
@@ -110,9 +110,8 @@ TEST_SUITE("integration_flash_sale") {
         const auto cleared = c.patch("/v1/skus/" + sku, R"({"per_user_limit":null})", m.auth);
         REQUIRE_STATUS(cleared, 200);
         CHECK(jnull(cleared.json(), "/per_user_limit"));
-        CHECK(sqlite_int(server.db_path(),
-                         "SELECT COUNT(*) FROM skus WHERE id = ?1 AND per_user_limit IS NULL",
-                         {sku}) == 1);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM skus WHERE id = ?1 AND per_user_limit IS NULL",
+                     {sku}) == 1);
         // another merchant can't
         CHECK_PROBLEM(
             c.patch("/v1/skus/" + sku, R"({"per_user_limit":1})", new_merchant(server).auth), 404,
@@ -152,8 +151,7 @@ TEST_SUITE("integration_flash_sale") {
         CHECK(contains(refused.body, "may buy 1 more, not 2"));
         CHECK(reserved_of(server, sku) == 1);
         CHECK(units_held(server, buyer, sku) == 1);
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM checkouts WHERE user_id = ?1",
-                         {buyer.id}) == 1);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM checkouts WHERE user_id = ?1", {buyer.id}) == 1);
         CHECK(cart_quantity(c, buyer) == 2);  // the cart is kept for the buyer to fix
         // the refusal is the key's answer: a retry with the same key gets it again
         const auto retried = checkout(c, buyer, "fs-2");
@@ -293,10 +291,10 @@ TEST_SUITE("integration_flash_sale") {
         CHECK(limit_refusals.load() > 0);
         CHECK(units_held(server, buyer, sku) == 2);
         CHECK(reserved_of(server, sku) == 2);
-        CHECK(sqlite_int(server.db_path(),
-                         "SELECT COALESCE(SUM(quantity), 0) FROM reservations WHERE sku_id = ?1 "
-                         "AND state = 'held'",
-                         {sku}) == 2);
+        CHECK(db_int(server,
+                     "SELECT COALESCE(SUM(quantity), 0) FROM reservations WHERE sku_id = ?1 "
+                     "AND state = 'held'",
+                     {sku}) == 2);
     }
 
     TEST_CASE("checkout rate limit: 429 with Retry-After past the burst, per user, nothing kept") {
@@ -324,10 +322,8 @@ TEST_SUITE("integration_flash_sale") {
         // nothing happened: no checkout, no reservation, no stored key, no journal entry
         CHECK(reserved_of(server, sku) == 1);
         CHECK(cart_quantity(c, buyer) == 1);
-        CHECK(sqlite_int(server.db_path(),
-                         "SELECT COUNT(*) FROM idempotency_keys WHERE idem_key = 'rl-4'") == 0);
-        CHECK(sqlite_int(server.db_path(),
-                         "SELECT COUNT(*) FROM journal WHERE idem_key = 'rl-4'") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM idempotency_keys WHERE idem_key = 'rl-4'") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM journal WHERE idem_key = 'rl-4'") == 0);
 
         // another user is not affected
         REQUIRE_STATUS(put_line(c, other, sku, 1), 200);
@@ -434,16 +430,15 @@ TEST_SUITE("integration_flash_sale") {
         const auto after_paid = extend(c, buyer.auth, third_id);
         CHECK_PROBLEM(after_paid, 409, "invalid_transition");
         CHECK(contains(after_paid.body, "is paid"));
-        CHECK(sqlite_int(server.db_path(),
-                         "SELECT COUNT(*) FROM checkouts WHERE extended_at IS NOT NULL") == 2);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM checkouts WHERE extended_at IS NOT NULL") == 2);
 
         // the journal replays the extensions to the same state
         const auto db = server.db_path();
         REQUIRE(eventually(
             [&] {
-                return sqlite_int(db,
-                                  "SELECT COUNT(*) FROM payments WHERE status = "
-                                  "'processing'") == 0;
+                return db_int(db,
+                              "SELECT COUNT(*) FROM payments WHERE status = "
+                              "'processing'") == 0;
             },
             std::chrono::seconds(8)));
         REQUIRE(server.terminate() == 0);
@@ -455,7 +450,7 @@ TEST_SUITE("integration_flash_sale") {
         CHECK(contains(exported.out, "/extend"));
         const auto journal = dir.file("journal.jsonl");
         std::ofstream(journal) << exported.out;
-        const auto replayed = run_cli({"replay", journal, "--db", dir.file("replay.db")});
+        const auto replayed = run_cli({"replay", journal, "--db", dir.db("replay")});
         INFO(replayed.out, replayed.err);
         CHECK(replayed.exit_code == 0);
         const auto hash_of = [](const std::string& out) {
@@ -485,7 +480,6 @@ TEST_SUITE("integration_flash_sale") {
         const auto late = extend(c, buyer.auth, id);
         CHECK_PROBLEM(late, 409, "invalid_transition");
         CHECK(contains(late.body, "is expired"));
-        CHECK(sqlite_int(server.db_path(),
-                         "SELECT COUNT(*) FROM checkouts WHERE extended_at IS NOT NULL") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM checkouts WHERE extended_at IS NOT NULL") == 0);
     }
 }

@@ -175,7 +175,7 @@ TEST_SUITE("integration_http") {
         // Nothing was created, and the server still serves.
         HttpClient c(server.port());
         REQUIRE_STATUS(c.get("/healthz"), 200);
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM notes") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM notes") == 0);
     }
 
     TEST_CASE("a chunked body over 1 MiB is 413 payload_too_large") {
@@ -198,7 +198,7 @@ TEST_SUITE("integration_http") {
 
         HttpClient c(server.port());
         REQUIRE_STATUS(c.get("/healthz"), 200);
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM notes") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM notes") == 0);
     }
 
     TEST_CASE("a body of exactly 1 MiB is accepted") {
@@ -252,7 +252,7 @@ TEST_SUITE("integration_http") {
                                          "Content-Length: " + std::to_string(body.size())}) +
                                body);
         CHECK_PROBLEM(bare, 415, "unsupported_media_type");
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM products") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM products") == 0);
 
         // Parameters and case don't matter.
         REQUIRE_STATUS(c.post("/v1/products", body, merchant,
@@ -291,7 +291,7 @@ TEST_SUITE("integration_http") {
         // An empty body where one is required.
         CHECK_PROBLEM(c.request("POST", "/v1/notes", "", {{"Authorization", user}}), 400,
                       "invalid_request");
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM notes") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM notes") == 0);
     }
 
     TEST_CASE("a malformed HTTP request is 400 and closes the connection") {
@@ -470,8 +470,8 @@ TEST_SUITE("integration_http") {
         INFO(server.log());
         REQUIRE(code.has_value());
         CHECK(*code == 0);
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM notes WHERE title = ?1",
-                         {"written during shutdown"}) == 1);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM notes WHERE title = ?1",
+                     {"written during shutdown"}) == 1);
     }
 
 }  // TEST_SUITE

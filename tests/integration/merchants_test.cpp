@@ -19,8 +19,7 @@ TEST_SUITE("integration_merchants") {
         HttpClient c(server.port());
         const auto id = unique_id("mer_");
         const auto auth = server.bearer(Role::merchant, id);
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM merchants WHERE id = ?1", {id}) ==
-              0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM merchants WHERE id = ?1", {id}) == 0);
 
         const auto r = c.get("/v1/merchants/me", auth);
         REQUIRE_STATUS(r, 200);
@@ -34,14 +33,13 @@ TEST_SUITE("integration_merchants") {
         CHECK(jint(j, "/return_window_days") == 7);
         CHECK(!jstr(j, "/name").empty());
         CHECK(jstr(j, "/created_at").back() == 'Z');
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM merchants WHERE id = ?1", {id}) ==
-              1);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM merchants WHERE id = ?1", {id}) == 1);
 
         // Reading again changes nothing and creates nothing more.
         const auto again = c.get("/v1/merchants/me", auth);
         REQUIRE_STATUS(again, 200);
         CHECK(again.body == r.body);
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM merchants") == 1);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM merchants") == 1);
     }
 
     TEST_CASE("PATCH /v1/merchants/me updates the shop settings") {

@@ -84,9 +84,8 @@ std::string event_body(const std::string& id, const std::string& type, const std
 }
 
 std::int64_t ledger(const ServerProcess& s, const std::string& sku, const std::string& kind) {
-    return sqlite_int(s.db_path(),
-                      "SELECT COUNT(*) FROM inventory_ledger WHERE sku_id = ?1 AND kind = ?2",
-                      {sku, kind});
+    return db_int(s, "SELECT COUNT(*) FROM inventory_ledger WHERE sku_id = ?1 AND kind = ?2",
+                  {sku, kind});
 }
 
 }  // namespace
@@ -118,8 +117,8 @@ TEST_SUITE("integration_payments") {
         // confirming again is an invalid move; the money moved once
         CHECK_PROBLEM(c.post("/v1/payments/" + payment + "/confirm", kGoodCard, s.buyer.auth), 409,
                       "invalid_transition");
-        CHECK(sqlite_int(server.db_path(),
-                         "SELECT COUNT(*) FROM webhook_events WHERE status = 'processed'") == 1);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM webhook_events WHERE status = 'processed'") ==
+              1);
         // the merchant can now ship, deliver; the buyer completes
         const auto order = jstr(after, "/orders/0/id");
         REQUIRE_STATUS(c.post("/v1/orders/" + order + "/ship",
@@ -209,7 +208,7 @@ TEST_SUITE("integration_payments") {
                       "invalid_request");
         CHECK(status_of_payment(c, s, payment) == "processing");
         CHECK(jint(inventory(c, s), "/reserved") == 2);
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM webhook_events") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM webhook_events") == 0);
 
         const auto ok = send_event(c, good);
         REQUIRE_STATUS(ok, 200);
@@ -232,7 +231,7 @@ TEST_SUITE("integration_payments") {
             send_event(c, event_body("evt_f6", "refund.succeeded", payment, 100, "ref_notyet"));
         REQUIRE_STATUS(early, 202);
         CHECK(
-            sqlite_int(
+            db_int(
                 server.db_path(),
                 "SELECT COUNT(*) FROM webhook_events WHERE id = 'evt_f6' AND status = 'pending'") ==
             1);
@@ -241,9 +240,9 @@ TEST_SUITE("integration_payments") {
         // it is retried in the background (every 2 s) while it waits
         CHECK(eventually(
             [&] {
-                return sqlite_int(server.db_path(),
-                                  "SELECT attempts FROM webhook_events WHERE id = 'evt_f6' AND "
-                                  "status = 'pending'") >= 2;
+                return db_int(server,
+                              "SELECT attempts FROM webhook_events WHERE id = 'evt_f6' AND "
+                              "status = 'pending'") >= 2;
             },
             std::chrono::seconds(6)));
     }
@@ -273,10 +272,10 @@ TEST_SUITE("integration_payments") {
         CHECK(jstr(after, "/orders/0/status") == "expired");
         CHECK(jint(inventory(c, s), "/on_hand") == 10);
         CHECK(ledger(server, s.sku, "sale") == 0);
-        CHECK(sqlite_int(server.db_path(),
-                         "SELECT COUNT(*) FROM refunds WHERE payment_id = ?1 AND order_id IS NULL "
-                         "AND status = 'succeeded'",
-                         {payment}) == 1);
+        CHECK(db_int(server,
+                     "SELECT COUNT(*) FROM refunds WHERE payment_id = ?1 AND order_id IS NULL "
+                     "AND status = 'succeeded'",
+                     {payment}) == 1);
     }
 
     TEST_CASE("a partial refund, then the rest: the order ends refunded; over-refund refused") {
@@ -310,8 +309,7 @@ TEST_SUITE("integration_payments") {
         CHECK(retry.status == 201);
         CHECK(retry.body == first.body);
         REQUIRE(payment_becomes(c, s, payment, "partially_refunded"));
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM refunds WHERE order_id = ?1",
-                         {order}) == 1);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM refunds WHERE order_id = ?1", {order}) == 1);
         auto o = c.get("/v1/orders/" + order, s.merchant.auth).json();
         CHECK(jint(o, "/refunded_amount/amount") == 3000);
         CHECK(jstr(o, "/status") == "paid");

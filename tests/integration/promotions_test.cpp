@@ -198,9 +198,9 @@ TEST_SUITE("integration_promotions") {
         }
         // Nothing was reserved, no order made, the cart is intact, no coupon counted.
         CHECK(available(c, sku) == 5);
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM orders") == 0);
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM coupon_redemptions") == 0);
-        CHECK(sqlite_int(server.db_path(), "SELECT SUM(in_use) FROM coupons") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM orders") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM coupon_redemptions") == 0);
+        CHECK(db_int(server, "SELECT SUM(in_use) FROM coupons") == 0);
         CHECK(c.get("/v1/cart", buyer.auth).json().at_pointer("/items").as_array().size() == 1);
 
         // Malformed requests are 400 before any work.
@@ -238,7 +238,7 @@ TEST_SUITE("integration_promotions") {
                       {{"Authorization", other.auth}, {"Content-Type", "application/json"}}),
             404, "not_found");
         CHECK_PROBLEM(c.get("/v1/coupons/NOSUCH", buyer.auth), 404, "not_found");
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM coupons") == 6);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM coupons") == 6);
         // A shop lists its own coupons only.
         const auto mine = c.get("/v1/coupons", other.auth).json();
         CHECK(mine.at_pointer("/data").as_array().size() == 1);
@@ -280,7 +280,7 @@ TEST_SUITE("integration_promotions") {
         CHECK(created.load() == 1);
         CHECK(exhausted.load() == kBuyers - 1);
         CHECK(other.load() == 0);
-        CHECK(sqlite_int(server.db_path(), "SELECT COUNT(*) FROM coupon_redemptions") == 1);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM coupon_redemptions") == 1);
         // The winner pays: redeemed once.
         int w = 0;
         while (winner[w].empty()) ++w;
@@ -326,8 +326,8 @@ TEST_SUITE("integration_promotions") {
             c.post("/v1/orders/" + jstr(first.json(), "/orders/0/id") + "/cancel", "", a.auth),
             200);
         CHECK(jint(coupon(c, m.auth, "ONCE"), "/in_use") == 0);
-        CHECK(sqlite_int(server.db_path(),
-                         "SELECT COUNT(*) FROM coupon_redemptions WHERE state = 'returned'") == 1);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM coupon_redemptions WHERE state = 'returned'") ==
+              1);
 
         // Declined card: the orders are cancelled and the coupon returns.
         const auto second = checkout(c, a, "a-3", {"ONCE"});

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "support.hpp"
+#include "test_database.hpp"
 
 using namespace redloop;
 using namespace redloop::it;
@@ -40,7 +41,7 @@ json::value checkout(HttpClient& c, const Actor& u, const std::string& key,
 // A day in miniature on a real server: catalog, notes, a paid and partly refunded order, a
 // declined card, an expired checkout, a cancelled order, a race for the last units.
 std::string record_session(TempDir& dir) {
-    const auto db = dir.file("live.db");
+    const auto db = dir.db("live");
     REQUIRE(run_cli({"seed", "--db", db, "--fixtures", fixtures_dir()}, secret_env()).exit_code ==
             0);
     ServerOptions opts;
@@ -59,9 +60,8 @@ std::string record_session(TempDir& dir) {
         REQUIRE_STATUS(post_note(c, lin.auth, "Tea note", {sku}), 201);
         // coupons: the platform's and the tea shop's
         const auto admin = server.bearer(Role::admin, "usr_replayadmin");
-        REQUIRE_STATUS(c.post("/v1/coupons", R"({"code":"RP-PLAT","kind":"amount","value":700})",
-                              admin),
-                       201);
+        REQUIRE_STATUS(
+            c.post("/v1/coupons", R"({"code":"RP-PLAT","kind":"amount","value":700})", admin), 201);
         REQUIRE_STATUS(c.post("/v1/coupons",
                               R"({"code":"RP-TEA","kind":"percent","value":15,"per_user_limit":1})",
                               shop.auth),
@@ -115,14 +115,11 @@ std::string record_session(TempDir& dir) {
         // wait for the refund's webhook and the expiries
         REQUIRE(eventually(
             [&] {
-                return sqlite_int(
-                           db,
-                           "SELECT COUNT(*) FROM checkouts WHERE status = 'awaiting_payment'") ==
+                return db_int(db,
+                              "SELECT COUNT(*) FROM checkouts WHERE status = 'awaiting_payment'") ==
                            0 &&
-                       sqlite_int(db, "SELECT COUNT(*) FROM refunds WHERE status = 'pending'") ==
-                           0 &&
-                       sqlite_int(db,
-                                  "SELECT COUNT(*) FROM payments WHERE status = 'processing'") == 0;
+                       db_int(db, "SELECT COUNT(*) FROM refunds WHERE status = 'pending'") == 0 &&
+                       db_int(db, "SELECT COUNT(*) FROM payments WHERE status = 'processing'") == 0;
             },
             std::chrono::seconds(10)));
         REQUIRE(server.terminate() == 0);
@@ -152,20 +149,30 @@ TEST_SUITE("integration_replay") {
         CHECK(exported.out.find("/v1/webhooks/payments") != std::string::npos);
         CHECK(exported.out.find("\"kind\":\"config\"") != std::string::npos);
 
+        const auto replay_db = dir.db("replay");
         const auto replayed =
-            run_cli({"replay", journal, "--db", dir.file("replay.db"), "--expect-hash", expected});
+            run_cli({"replay", journal, "--db", replay_db, "--expect-hash", expected});
         INFO(replayed.out, replayed.err);
         CHECK(replayed.exit_code == 0);
         CHECK(hash_line(replayed.out) == expected);
         CHECK(replayed.out.find("divergence") == std::string::npos);
-        CHECK(hash_line(run_cli({"state-hash", "--db", dir.file("replay.db")}).out) == expected);
+        CHECK(hash_line(run_cli({"state-hash", "--db", replay_db}).out) == expected);
+        if (test::on_postgresql()) {
+            // Recorded on PostgreSQL, replayed into SQLite: the same answers and the same state.
+            const auto into_sqlite = run_cli(
+                {"replay", journal, "--db", dir.file("replay.db"), "--expect-hash", expected});
+            INFO(into_sqlite.out, into_sqlite.err);
+            CHECK(into_sqlite.exit_code == 0);
+            CHECK(hash_line(into_sqlite.out) == expected);
+        }
         // the event log (derived, not hashed) is written again only when asked for
         const auto event_rows = "SELECT COUNT(*) FROM events";
-        CHECK(sqlite_int(dir.file("replay.db"), event_rows) == 0);
-        const auto with_events = run_cli({"replay", journal, "--db", dir.file("events.db"),
-                                          "--expect-hash", expected, "--event-log"});
+        CHECK(db_int(replay_db, event_rows) == 0);
+        const auto events_db = dir.db("events");
+        const auto with_events = run_cli(
+            {"replay", journal, "--db", events_db, "--expect-hash", expected, "--event-log"});
         CHECK(with_events.exit_code == 0);
-        CHECK(sqlite_int(dir.file("events.db"), event_rows) > 0);
+        CHECK(db_int(events_db, event_rows) > 0);
 
         // a journal that says something else happened: the first differing entry is named
         std::string tampered = exported.out;
@@ -174,21 +181,21 @@ TEST_SUITE("integration_replay") {
         tampered[at + 19] = tampered[at + 19] == '0' ? '1' : '0';
         const auto bad = dir.file("tampered.jsonl");
         std::ofstream(bad) << tampered;
-        const auto diverged = run_cli({"replay", bad, "--db", dir.file("diverged.db")});
+        const auto diverged = run_cli({"replay", bad, "--db", dir.db("diverged")});
         CHECK(diverged.exit_code == 3);
         CHECK(diverged.out.find("divergence: entry") != std::string::npos);
         CHECK(diverged.out.find("POST /v1/checkouts") != std::string::npos);
 
-        const auto wrong = run_cli({"replay", journal, "--db", dir.file("again.db"),
-                                    "--expect-hash", std::string(64, '0')});
+        const auto again = dir.db("again");
+        const auto wrong =
+            run_cli({"replay", journal, "--db", again, "--expect-hash", std::string(64, '0')});
         CHECK(wrong.exit_code == 4);
-        CHECK(run_cli({"replay", journal, "--db", dir.file("again.db")}).exit_code ==
-              2);  // not empty
+        CHECK(run_cli({"replay", journal, "--db", again}).exit_code == 2);  // not empty
     }
 
     TEST_CASE("a journal with commissions and a settlement replays to the same state") {
         TempDir dir;
-        const auto db = dir.file("live.db");
+        const auto db = dir.db("live");
         ServerOptions opts;
         opts.db_path = db;
         opts.extra_args = {"--settle-interval", "1"};
@@ -234,8 +241,7 @@ TEST_SUITE("integration_replay") {
             REQUIRE_STATUS(c.post("/v1/orders/" + order + "/complete", "", buyer.auth), 200);
             REQUIRE(eventually(
                 [&] {
-                    return sqlite_int(db, "SELECT COUNT(*) FROM journal WHERE kind = 'settle'") ==
-                           1;
+                    return db_int(db, "SELECT COUNT(*) FROM journal WHERE kind = 'settle'") == 1;
                 },
                 std::chrono::seconds(8)));
             // a refund after the settlement: a clawback
@@ -245,14 +251,14 @@ TEST_SUITE("integration_replay") {
                            201);
             REQUIRE(eventually(
                 [&] {
-                    return sqlite_int(db,
-                                      "SELECT COUNT(*) FROM commission_entries WHERE kind = "
-                                      "'reverse'") == 1;
+                    return db_int(db,
+                                  "SELECT COUNT(*) FROM commission_entries WHERE kind = "
+                                  "'reverse'") == 1;
                 },
                 std::chrono::seconds(8)));
             REQUIRE(server.terminate() == 0);
         }
-        CHECK(sqlite_int(db, "SELECT COUNT(*) FROM commission_entries") == 3);
+        CHECK(db_int(db, "SELECT COUNT(*) FROM commission_entries") == 3);
         const auto expected = hash_line(run_cli({"state-hash", "--db", db}).out);
         REQUIRE(expected.size() == 64);
         const auto exported = run_cli({"journal", "export", "--db", db});
@@ -260,17 +266,18 @@ TEST_SUITE("integration_replay") {
         CHECK(exported.out.find("\"kind\":\"settle\"") != std::string::npos);
         const auto journal = dir.file("journal.jsonl");
         std::ofstream(journal) << exported.out;
+        const auto replay_db = dir.db("replay");
         const auto replayed =
-            run_cli({"replay", journal, "--db", dir.file("replay.db"), "--expect-hash", expected});
+            run_cli({"replay", journal, "--db", replay_db, "--expect-hash", expected});
         INFO(replayed.out, replayed.err);
         CHECK(replayed.exit_code == 0);
         CHECK(hash_line(replayed.out) == expected);
-        CHECK(sqlite_int(dir.file("replay.db"), "SELECT COUNT(*) FROM commission_entries") == 3);
+        CHECK(db_int(replay_db, "SELECT COUNT(*) FROM commission_entries") == 3);
     }
 
     TEST_CASE("export --since continues from a sequence number") {
         TempDir dir;
-        const auto db = dir.file("s.db");
+        const auto db = dir.db("s");
         REQUIRE(
             run_cli({"seed", "--db", db, "--fixtures", fixtures_dir()}, secret_env()).exit_code ==
             0);

@@ -18,6 +18,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "test_database.hpp"
+
 extern char** environ;
 
 namespace redloop::it {
@@ -182,8 +184,20 @@ TempDir::TempDir() {
 
 TempDir::~TempDir() {
     if (std::getenv("REDLOOP_KEEP_TMP")) return;
+    for (const auto& url : pg_databases_) test::pg_drop_database(url);
     std::error_code ec;
     fs::remove_all(path_, ec);
+}
+
+std::string TempDir::db(const std::string& name) {
+    if (!test::on_postgresql()) return file(name + ".db");
+    pg_databases_.push_back(test::pg_create_database("redloop_it_" + name));
+    return pg_databases_.back();
+}
+
+std::string TempDir::unopenable_db() const {
+    return test::on_postgresql() ? test::pg_base_url() + "/redloop_no_such_database"
+                                 : file("no/such/dir/x.db");
 }
 
 // ------------------------------------------------------------------------------ run_cli
@@ -245,7 +259,7 @@ CliResult run_cli(const std::vector<std::string>& args, const EnvChanges& env,
 
 ServerProcess::ServerProcess(ServerOptions options) : secret_(kTestJwtSecret) {
     dir_.emplace();
-    db_path_ = options.db_path.empty() ? dir_->file("redloop.db") : options.db_path;
+    db_path_ = options.db_path.empty() ? dir_->db("redloop") : options.db_path;
     log_path_ = dir_->file("server.log");
     if (auto it = options.env.find("REDLOOP_JWT_SECRET"); it != options.env.end() && it->second) {
         secret_ = *it->second;

@@ -9,6 +9,8 @@
 //   REDLOOP_FIXTURES  fixtures/demo
 //   REDLOOP_TEST_TMP  where temporary directories go (default: the system temp dir)
 //   REDLOOP_KEEP_TMP  if set, temporary directories are kept for inspection
+//   REDLOOP_TEST_PG   if set (postgresql://user@host:port), servers and CLI commands use fresh
+//                     PostgreSQL databases on that server instead of SQLite files (TempDir::db)
 #include <sys/types.h>
 
 #include <chrono>
@@ -30,7 +32,7 @@ std::string redloop_bin();
 std::string fixtures_dir();
 
 // A fresh directory under REDLOOP_TEST_TMP, unique per process and counter; removed when
-// destroyed (unless REDLOOP_KEEP_TMP is set).
+// destroyed (unless REDLOOP_KEEP_TMP is set), with the PostgreSQL databases made by db().
 class TempDir {
   public:
     TempDir();
@@ -39,9 +41,16 @@ class TempDir {
     TempDir& operator=(const TempDir&) = delete;
     const std::string& path() const { return path_; }
     std::string file(const std::string& name) const { return path_ + "/" + name; }
+    // A database for `redloop ... --db`: the file <dir>/<name>.db (not created), or with
+    // REDLOOP_TEST_PG an empty PostgreSQL database created now and dropped with the directory.
+    std::string db(const std::string& name);
+    // A --db that can't be opened: a file in a missing directory, or a database the
+    // PostgreSQL server doesn't have.
+    std::string unopenable_db() const;
 
   private:
     std::string path_;
+    std::vector<std::string> pg_databases_;
 };
 
 struct CliResult {
@@ -63,7 +72,8 @@ CliResult run_cli(const std::vector<std::string>& args, const EnvChanges& env = 
 EnvChanges secret_env();
 
 struct ServerOptions {
-    // The database file; empty: <fresh temp dir>/redloop.db.
+    // The --db (a SQLite file or a PostgreSQL URL); empty: a fresh one, the server's TempDir's
+    // db("redloop").
     std::string db_path;
     int threads = 2;
     std::vector<std::string> extra_args;
@@ -82,6 +92,7 @@ class ServerProcess {
     unsigned short port() const { return port_; }
     pid_t pid() const { return pid_; }
     const std::string& secret() const { return secret_; }
+    // The --db the server runs on: a SQLite file or a PostgreSQL URL (see db_int).
     const std::string& db_path() const { return db_path_; }
     const std::string& log_path() const { return log_path_; }
     // The server's stderr so far (the last `max_bytes`).

@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "test_database.hpp"
+
 namespace redloop::it {
 
 // ------------------------------------------------------------------------------ JSON
@@ -144,10 +146,11 @@ std::int64_t unix_now() {
         .count();
 }
 
-// ------------------------------------------------------------------------------ SQLite
+// ------------------------------------------------------------------------------ the database
 
-std::int64_t sqlite_int(const std::string& db_path, const std::string& sql,
-                        const std::vector<std::string>& params) {
+std::int64_t db_int(const std::string& db_path, const std::string& sql,
+                    const std::vector<std::string>& params) {
+    if (db_path.rfind("postgresql://", 0) == 0) return test::pg_int(db_path, sql, params);
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
         const std::string err = db ? sqlite3_errmsg(db) : "out of memory";

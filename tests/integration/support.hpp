@@ -75,11 +75,16 @@ std::string hand_jwt(const std::string& header_json, const std::string& payload_
                      const std::string& alg, const std::string& secret);
 std::int64_t unix_now();
 
-// ---- SQLite ----
-// Runs a query that returns one integer against the server's database file (read-only use;
-// the server keeps running). Params bind to ?1, ?2, ... as text.
-std::int64_t sqlite_int(const std::string& db_path, const std::string& sql,
-                        const std::vector<std::string>& params = {});
+// ---- the server's database ----
+// Runs a query that returns one integer against a database: a SQLite file, or a PostgreSQL URL
+// (ServerProcess::db_path(), TempDir::db()), while the server keeps running. Params bind to
+// ?1, ?2, ... as text (read as $1, $2, ... on PostgreSQL). No row, or NULL, gives 0.
+std::int64_t db_int(const std::string& db, const std::string& sql,
+                    const std::vector<std::string>& params = {});
+inline std::int64_t db_int(const ServerProcess& s, const std::string& sql,
+                           const std::vector<std::string>& params = {}) {
+    return db_int(s.db_path(), sql, params);
+}
 
 // ---- time ----
 // Polls `pred` every 20 ms until it holds or `timeout` passes; returns the last result.

@@ -26,7 +26,8 @@ add_executable(integration_tests
   ${REDLOOP_IT_DIR}/ws_client.cpp)
 target_include_directories(integration_tests PRIVATE ${REDLOOP_IT_DIR})
 target_link_libraries(integration_tests PRIVATE
-  redloop_api redloop_doctest_main redloop_warnings SQLite::SQLite3 OpenSSL::Crypto)
+  redloop_api redloop_test_db redloop_doctest_main redloop_warnings SQLite::SQLite3
+  OpenSSL::Crypto)
 # The tests run the server binary: building them builds it.
 add_dependencies(integration_tests redloop)
 

@@ -55,6 +55,9 @@ class Database {
     // schema_migrations. Returns the names applied (empty when up to date).
     engine::Result<std::vector<std::string>> migrate();
     engine::Result<int> schema_version();
+    // How many tables the database holds (its schema on PostgreSQL): 0 for an empty one, the
+    // only kind a replay writes into.
+    engine::Result<long long> table_count();
     // A round trip to the database (for /readyz).
     engine::Status ping();
 
@@ -114,7 +117,8 @@ class Database {
     // Turning it off commits what is pending. Nothing is durable before that.
     engine::Status set_bulk(bool on);
 
-    // Group commit on SQLite files: how many batches committed and commands they held.
+    // Group commit on SQLite files: how many batches committed and commands they held. Where
+    // each write commits on its own (PostgreSQL, SQLite in memory) it is a batch of one.
     struct WriteStats {
         std::uint64_t batches = 0;
         std::uint64_t commands = 0;
