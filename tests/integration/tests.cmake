@@ -62,4 +62,4 @@ endforeach()
 # Two nodes on a PostgreSQL cluster of its own, started with scripts/pg-cluster.
 set_property(TEST integration_multinode APPEND PROPERTY ENVIRONMENT
   "REDLOOP_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
-set_tests_properties(integration_multinode PROPERTIES TIMEOUT 300)
+set_tests_properties(integration_multinode PROPERTIES TIMEOUT 300 LABELS "integration;postgresql")
