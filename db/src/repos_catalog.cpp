@@ -166,7 +166,6 @@ constexpr const char* kSkuSelect =
     "s.reserved, s.position, s.created_at, s.updated_at, p.status, s.per_user_limit "
     "FROM skus s JOIN products p ON p.id = s.product_id ";
 
-
 }  // namespace
 
 void insert_product(Tx& tx, const ProductCreated& created) {
