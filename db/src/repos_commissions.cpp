@@ -243,17 +243,7 @@ Page<CommissionEntry> commission_entries(Tx& tx, const CommissionFilter& f,
     row.bind(q);
     q.use(who).use(before).use(fetch_n);
     q.execute();
-    Page<CommissionEntry> page;
-    long long last_seq = 0;
-    while (q.fetch()) {
-        if (static_cast<int>(page.items.size()) == limit) {
-            page.next_before = last_seq;
-            break;
-        }
-        last_seq = row.seq;
-        page.items.push_back(row.take());
-    }
-    return page;
+    return fetch_page<CommissionEntry>(q, row, limit);
 }
 
 CommissionTotals commission_totals(Tx& tx, const CommissionFilter& f) {

@@ -155,17 +155,7 @@ Page<Coupon> list_coupons(Tx& tx, const std::optional<MerchantId>& merchant,
     if (merchant) q.use(m);
     q.use(before).use(fetch_n);
     q.execute();
-    Page<Coupon> page;
-    long long last_seq = 0;
-    while (q.fetch()) {
-        if (static_cast<int>(page.items.size()) == limit) {
-            page.next_before = last_seq;
-            break;
-        }
-        last_seq = row.seq;
-        page.items.push_back(row.take());
-    }
-    return page;
+    return fetch_page<Coupon>(q, row, limit);
 }
 
 std::int64_t coupon_user_in_use(Tx& tx, const std::string& code, const UserId& user) {

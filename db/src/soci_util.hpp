@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "redloop/db/page.hpp"
 #include "redloop/db/tx.hpp"
 #include "redloop/engine/error.hpp"
 #include "redloop/engine/money.hpp"
@@ -132,5 +133,22 @@ class Query {
     // PostgreSQL: SOCI.
     std::optional<soci::statement> soci_;
 };
+
+// A page, newest first, from an executed query that asked for limit + 1 rows into `row`
+// (a row type with `seq` and `take()`): the extra row only says that there is a next page.
+template <typename T, typename Row>
+Page<T> fetch_page(Query& q, Row& row, int limit) {
+    Page<T> page;
+    long long last_seq = 0;
+    while (q.fetch()) {
+        if (static_cast<int>(page.items.size()) == limit) {
+            page.next_before = last_seq;
+            break;
+        }
+        last_seq = row.seq;
+        page.items.push_back(row.take());
+    }
+    return page;
+}
 
 }  // namespace redloop::db
