@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include <sys/resource.h>
+#include <unistd.h>
 #include "app.hpp"
 #include "auth.hpp"
 #include "demo_buyers.hpp"
@@ -73,6 +75,46 @@ bool migrate(db::Database& db) {
         return false;
     }
     for (const auto& name : *applied) spdlog::info("applied migration {}", name);
+    return true;
+}
+
+// The file that says a server runs (or ran and was killed) on a SQLite database: DB-running,
+// written once the server is about to serve and removed when it stops cleanly. Empty for
+// PostgreSQL and in-memory databases.
+std::string running_marker(const std::string& url) {
+    if (url.rfind("postgres", 0) == 0) return {};
+    std::string path = url.rfind("sqlite:", 0) == 0 ? url.substr(7) : url;
+    if (path.empty() || path == ":memory:") return {};
+    return path + "-running";
+}
+
+// SQLite's integrity_check before serving, when asked: `always`, or `after-crash` when the
+// last run left its marker (it was killed, or the machine lost power). A damaged database is
+// never served: its problems are logged and the server stops.
+bool check_integrity(db::Database& db, const std::string& mode, const std::string& marker) {
+    if (db.dialect() != db::Dialect::sqlite || mode == "never") return true;
+    const bool crashed = !marker.empty() && std::filesystem::exists(marker);
+    if (mode == "after-crash" && !crashed) return true;
+    const auto started = std::chrono::steady_clock::now();
+    auto problems = db.integrity_check();
+    if (!problems) {
+        // SQLite stops the check at damage it cannot read past ("database disk image is
+        // malformed"): as much a failure as a list of problems.
+        spdlog::critical("the database failed its integrity check ({}): not serving it",
+                         problems.error().detail);
+        return false;
+    }
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+    if (!problems->empty()) {
+        for (const auto& p : *problems) spdlog::critical("integrity check: {}", p);
+        spdlog::critical("the database failed its integrity check ({} problems): not serving it",
+                         problems->size());
+        return false;
+    }
+    spdlog::info("integrity check ok in {} ms{}", ms,
+                 crashed ? " (the last run did not stop cleanly)" : "");
     return true;
 }
 
@@ -146,6 +188,14 @@ int main(int argc, char** argv) {
                      "answered 503 unavailable")
         ->envname("REDLOOP_DB_POOL_TIMEOUT_MS")
         ->check(CLI::Range(1, 600'000))
+        ->capture_default_str();
+    std::string integrity_mode = "after-crash";
+    serve
+        ->add_option("--integrity-check", integrity_mode,
+                     "SQLite's full integrity_check before serving: after-crash (when the last run "
+                     "did not stop cleanly), always, or never")
+        ->envname("REDLOOP_INTEGRITY_CHECK")
+        ->check(CLI::IsMember({"after-crash", "always", "never"}))
         ->capture_default_str();
     std::int64_t checkout_ttl_s = 900;
     serve
@@ -459,7 +509,11 @@ int main(int argc, char** argv) {
         : postgres ? 16
                    : static_cast<std::size_t>(server_options.threads + server_options.workers) + 2;
     auto db = open_db(db_url, pool, true, db_pool_timeout_ms);
-    if (!db || !migrate(*db)) return 1;
+    if (!db) return 1;
+    const auto marker = running_marker(db_url);
+    if (!check_integrity(*db, integrity_mode, marker)) return 1;
+    if (!migrate(*db)) return 1;
+    if (!marker.empty()) std::ofstream(marker) << ::getpid() << '\n';
     api::App app(*db, config);
     if (auto s = app.journal_config_if_changed(api::system_now()); !s) {
         spdlog::critical("could not journal the settings: {}", s.error().detail);
@@ -491,5 +545,7 @@ int main(int argc, char** argv) {
         });
     app.set_stream_hub(nullptr);
     hub.stop();
+    // A clean stop: the next start needs no integrity check (after-crash).
+    if (!marker.empty()) std::filesystem::remove(marker);
     return rc;
 }

@@ -819,6 +819,18 @@ engine::Status Database::ping() {
     });
 }
 
+engine::Result<std::vector<std::string>> Database::integrity_check() {
+    if (impl_->dialect != Dialect::sqlite) return std::vector<std::string>{};
+    return read([](Tx& tx) -> engine::Result<std::vector<std::string>> {
+        std::vector<std::string> problems;
+        soci::rowset<std::string> rows = (tx.sql().prepare << "PRAGMA integrity_check");
+        for (const auto& row : rows) {
+            if (row != "ok") problems.push_back(row);
+        }
+        return problems;
+    });
+}
+
 Database::RetryStats Database::retry_stats() const {
     return RetryStats{impl_->retried.load(), impl_->gave_up.load(), impl_->pool_timeouts.load()};
 }

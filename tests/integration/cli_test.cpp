@@ -1,4 +1,5 @@
 // The `redloop` command itself: token, serve's refusal without secrets, migrate, seed.
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -6,6 +7,7 @@
 #include <thread>
 
 #include "support.hpp"
+#include "test_database.hpp"
 
 using namespace redloop;
 using namespace redloop::it;
@@ -169,6 +171,71 @@ TEST_SUITE("integration_cli") {
         // Our secret is not the one it made up.
         CHECK_PROBLEM(c.get("/v1/merchants/me", server.bearer(Role::merchant, unique_id("mer_"))),
                       401, "unauthenticated");
+    }
+
+    TEST_CASE("serve checks integrity after a crash and never serves a damaged database") {
+        TempDir dir;
+        ServerOptions options;
+        options.db_path = dir.db("crash");
+        const auto marker = options.db_path + "-running";
+        {
+            ServerProcess first(options);
+            HttpClient c(first.port());
+            const auto m = new_merchant(first);
+            create_product(c, m.auth, "Kept", {{"one", 1000, 3}});
+            if (!test::on_postgresql()) CHECK(fs::exists(marker));
+            first.signal(SIGKILL);
+            REQUIRE(first.wait_exit(std::chrono::seconds(10)).has_value());
+        }
+        if (test::on_postgresql()) {
+            // PostgreSQL checks its own pages: no marker, no check, and the data is there.
+            ServerProcess again(options);
+            CHECK(again.log().find("integrity check") == std::string::npos);
+            CHECK(db_int(again, "SELECT COUNT(*) FROM products") == 1);
+            return;
+        }
+        CHECK(fs::exists(marker));  // killed: the marker stays
+        {
+            ServerProcess after_crash(options);
+            const auto log = after_crash.log();
+            INFO(log);
+            CHECK(log.find("integrity check ok") != std::string::npos);
+            CHECK(log.find("did not stop cleanly") != std::string::npos);
+            CHECK(db_int(after_crash, "SELECT COUNT(*) FROM products") == 1);
+            CHECK(after_crash.terminate() == 0);
+        }
+        CHECK_FALSE(fs::exists(marker));  // a clean stop removes it
+        {
+            ServerProcess after_clean(options);
+            CHECK(after_clean.log().find("integrity check") == std::string::npos);
+            CHECK(after_clean.terminate() == 0);
+        }
+        // Damage one index page (its b-tree header) in the file the clean stop checkpointed.
+        const auto page_size = db_int(options.db_path, "PRAGMA page_size");
+        const auto root = db_int(
+            options.db_path, "SELECT rootpage FROM sqlite_master WHERE name = 'orders_by_user'");
+        REQUIRE(page_size >= 512);
+        REQUIRE(root > 1);
+        REQUIRE_FALSE(fs::exists(options.db_path + "-wal"));
+        {
+            std::fstream f(options.db_path, std::ios::in | std::ios::out | std::ios::binary);
+            f.seekp((root - 1) * page_size);
+            const std::string garbage(16, '\xff');
+            f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+        }
+        const auto damaged = run_cli({"serve", "--db", options.db_path, "--port", "0", "--listen",
+                                      "127.0.0.1", "--integrity-check", "always"},
+                                     secret_env(), std::chrono::seconds(30));
+        INFO(describe(damaged));
+        CHECK_FALSE(damaged.timed_out);
+        CHECK(damaged.exit_code == 1);
+        CHECK(damaged.out.find("listening") == std::string::npos);
+        CHECK(damaged.err.find("failed its integrity check") != std::string::npos);
+        // The check can be turned off (an operator's decision), and its value is validated.
+        const auto bad_mode = run_cli({"serve", "--db", options.db_path, "--integrity-check", "x"},
+                                      secret_env(), std::chrono::seconds(30));
+        CHECK(bad_mode.exit_code != 0);
+        CHECK(bad_mode.err.find("--integrity-check") != std::string::npos);
     }
 
     TEST_CASE("redloop migrate creates the schema and is repeatable") {

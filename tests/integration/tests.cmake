@@ -20,6 +20,7 @@ add_executable(integration_tests
   ${REDLOOP_IT_DIR}/notes_test.cpp
   ${REDLOOP_IT_DIR}/payments_test.cpp
   ${REDLOOP_IT_DIR}/promotions_test.cpp
+  ${REDLOOP_IT_DIR}/races_test.cpp
   ${REDLOOP_IT_DIR}/replay_test.cpp
   ${REDLOOP_IT_DIR}/static_test.cpp
   ${REDLOOP_IT_DIR}/stream_test.cpp
@@ -40,6 +41,7 @@ set(REDLOOP_IT_SUITES
   integration_merchants
   integration_catalog
   integration_checkout
+  integration_races
   integration_flash_sale
   integration_notes
   integration_analytics

@@ -60,6 +60,10 @@ class Database {
     engine::Result<long long> table_count();
     // A round trip to the database (for /readyz).
     engine::Status ping();
+    // SQLite's `PRAGMA integrity_check` over the whole file (every page, every index entry):
+    // the problems it reports, empty when the database is sound. PostgreSQL checks its own
+    // pages (data checksums, WAL): nothing to run here, always empty.
+    engine::Result<std::vector<std::string>> integrity_check();
 
     // PostgreSQL: a connection of its own that LISTENs on `channel` and calls `on_notify` (on
     // a thread of its own) for every notification, and once after each reconnection (anything
