@@ -792,6 +792,10 @@ struct Options {
     int max_run_ms = 300;
     int replay_every = 10;
     int replay_sample = 40;
+    // The harness's own test: damage the file after this kill, as a bug would, and let the
+    // checks find it (the ctest crash_detects_* cases).
+    std::string inject;
+    int inject_round = 0;
 };
 
 // Queries that must return no row; each names what it checks.
@@ -914,6 +918,7 @@ class Harness {
                 lap(phase_trade_, t);
             }
             ++shared_.stats.kills;
+            if (round_ == opt_.inject_round) inject_fault();
             auto t = Clock::now();
             check_file(false);
             lap(phase_check_, t);
@@ -1207,6 +1212,47 @@ class Harness {
                 fail(fmt::format("stock adjustment {} appears {} times", reason, n));
     }
 
+    // Damage done to the file on purpose, each the mark of a bug the checks must catch.
+    void inject_fault() {
+        std::string sql;
+        std::vector<std::string> params;
+        {
+            std::lock_guard lock(shared_.mutex);
+            if (opt_.inject == "refund") {  // an acknowledged refund lost
+                if (shared_.refunds.empty()) fail("inject refund: no refund acknowledged yet");
+                sql = "DELETE FROM refunds WHERE id = ?1";
+                params = {shared_.refunds.rbegin()->first};
+            } else if (opt_.inject == "stock") {  // a unit appears outside the ledger
+                sql = "UPDATE skus SET on_hand = on_hand + 1 WHERE id = 'sku_lipbalm'";
+            } else if (opt_.inject == "idempotency") {  // a stored answer lost
+                const auto it =
+                    std::find_if(shared_.acked.rbegin(), shared_.acked.rend(),
+                                 [](const Exchange& e) { return e.kind == "checkout"; });
+                if (it == shared_.acked.rend()) fail("inject idempotency: no checkout yet");
+                sql = "DELETE FROM idempotency_keys WHERE idem_key = ?1";
+                params = {it->key};
+            } else if (opt_.inject == "journal") {  // a change without its journal entry
+                sql =
+                    "DELETE FROM journal WHERE seq = (SELECT MAX(seq) FROM journal WHERE kind = "
+                    "'http')";
+            } else {
+                fail("--inject: one of refund, stock, idempotency, journal");
+            }
+        }
+        sqlite3* db = nullptr;
+        sqlite3_stmt* st = nullptr;
+        bool ok = sqlite3_open(db_.c_str(), &db) == SQLITE_OK &&
+                  sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK;
+        for (std::size_t i = 0; ok && i < params.size(); ++i)
+            ok = sqlite3_bind_text(st, static_cast<int>(i + 1), params[i].c_str(), -1,
+                                   SQLITE_TRANSIENT) == SQLITE_OK;
+        ok = ok && sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(db) == 1;
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        if (!ok) fail("could not inject the fault " + opt_.inject);
+        std::cout << "  injected fault '" << opt_.inject << "' after kill " << round_ << "\n";
+    }
+
     // The journal, exported and replayed into a scratch database, ends at the live state hash.
     void check_replay() {
         const auto dir = fs::path(opt_.dir);
@@ -1287,6 +1333,10 @@ int main(int argc, char** argv) {
                    "journal replay check every K kills (and at the end)")
         ->capture_default_str()
         ->check(CLI::Range(1, 100000));
+    app.add_option("--inject", opt.inject,
+                   "self-test: damage the file after --inject-round (refund, stock, idempotency, "
+                   "journal); the run must then fail");
+    app.add_option("--inject-round", opt.inject_round, "the kill after which --inject acts");
     app.add_option("--replay-sample", opt.replay_sample,
                    "older acknowledged writes replayed with their key after each restart")
         ->capture_default_str()
