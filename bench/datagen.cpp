@@ -1333,7 +1333,8 @@ int run(const Options& opt) {
     }
     {
         // The schema, exactly as the server makes it.
-        auto database = db::Database::open(db::DatabaseOptions{opt.db, 1, 5000, false});
+        auto database = db::Database::open(
+            db::DatabaseOptions{.url = opt.db, .pool_size = 1, .durable = false});
         if (!database) {
             std::cerr << database.error().detail << "\n";
             return 1;

@@ -316,7 +316,8 @@ int main(int argc, char** argv) {
 
         auto open = [](const std::string& path) {
             // The recording is scaffolding, the replay target is scratch: neither needs fsync.
-            auto db = db::Database::open(db::DatabaseOptions{path, 2, 5000, false});
+            auto db = db::Database::open(
+                db::DatabaseOptions{.url = path, .pool_size = 2, .durable = false});
             if (!db) throw std::runtime_error(db.error().detail);
             if (auto m = (*db)->migrate(); !m) throw std::runtime_error(m.error().detail);
             return std::move(*db);

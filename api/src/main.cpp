@@ -58,7 +58,7 @@ void setup_logging(const std::string& level) {
 
 std::unique_ptr<db::Database> open_db(const std::string& url, std::size_t pool, bool durable = true,
                                       int pool_timeout_ms = 5000) {
-    db::DatabaseOptions options{url, pool, 5000, durable};
+    db::DatabaseOptions options{.url = url, .pool_size = pool, .durable = durable};
     options.pool_timeout_ms = pool_timeout_ms;
     auto db = db::Database::open(options);
     if (!db) {
