@@ -387,7 +387,8 @@ TEST_SUITE("integration_cli") {
         for (const char* user : {"usr_lin", "usr_mei", "usr_chen"}) {
             const auto list = c.get("/v1/orders?limit=100", server.bearer(Role::user, user));
             REQUIRE(list.status == 200);
-            for (const auto& o : list.json().at("data").as_array()) {
+            const auto body = list.json();
+            for (const auto& o : body.at("data").as_array()) {
                 const auto name = jstr(o, "/shipping_address/name");
                 CHECK((name.find("\u6797") != std::string::npos ||
                        name.find("\u6885") != std::string::npos ||
