@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <vector>
 
@@ -99,9 +100,35 @@ const unsigned char* bytes(std::string_view s) {
     return reinterpret_cast<const unsigned char*>(s.data());
 }
 
-std::shared_ptr<const KeyRing>& ring_slot() {
-    static std::shared_ptr<const KeyRing> ring;
-    return ring;
+// The installed ring: read with one atomic load per value. Rings are installed a few times in a
+// process's life (once in production), so every one is kept alive to the end.
+std::atomic<const KeyRing*> g_ring{nullptr};
+std::mutex g_rings_mutex;
+std::vector<std::shared_ptr<const KeyRing>>& installed_rings() {
+    static std::vector<std::shared_ptr<const KeyRing>> rings;
+    return rings;
+}
+
+// A cipher context per thread and key with the key schedule already made: a value then costs
+// one re-initialisation with its nonce instead of a context and a key expansion.
+EVP_CIPHER_CTX* cached_context(const std::string& key, bool encrypt) {
+    struct Entry {
+        std::string key;
+        bool encrypt;
+        CipherCtx ctx;
+    };
+    thread_local std::vector<Entry> cache;
+    for (auto& e : cache) {
+        if (e.encrypt == encrypt && e.key == key) return e.ctx.get();
+    }
+    CipherCtx ctx(EVP_CIPHER_CTX_new());
+    if (!ctx) return nullptr;
+    const auto* k = reinterpret_cast<const unsigned char*>(key.data());
+    const int ok = encrypt ? EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, k, nullptr)
+                           : EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, k, nullptr);
+    if (ok != 1) return nullptr;
+    cache.push_back(Entry{key, encrypt, std::move(ctx)});
+    return cache.back().ctx.get();
 }
 
 }  // namespace
@@ -164,17 +191,15 @@ std::string KeyRing::seal(std::string_view plain, std::string_view context) cons
     std::vector<unsigned char> out(kNonceBytes + plain.size() + kTagBytes);
     if (RAND_bytes(out.data(), int(kNonceBytes)) != 1)
         throw std::runtime_error("RAND_bytes failed");
-    CipherCtx ctx(EVP_CIPHER_CTX_new());
+    EVP_CIPHER_CTX* ctx = cached_context(key, true);  // the default GCM nonce is 96 bits
     int len = 0;
     const bool ok =
-        ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
-        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, int(kNonceBytes), nullptr) == 1 &&
-        EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, bytes(key), out.data()) == 1 &&
-        EVP_EncryptUpdate(ctx.get(), nullptr, &len, bytes(context), int(context.size())) == 1 &&
-        EVP_EncryptUpdate(ctx.get(), out.data() + kNonceBytes, &len, bytes(plain),
-                          int(plain.size())) == 1 &&
-        EVP_EncryptFinal_ex(ctx.get(), out.data() + kNonceBytes + plain.size(), &len) == 1 &&
-        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, int(kTagBytes),
+        ctx && EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, out.data()) == 1 &&
+        EVP_EncryptUpdate(ctx, nullptr, &len, bytes(context), int(context.size())) == 1 &&
+        EVP_EncryptUpdate(ctx, out.data() + kNonceBytes, &len, bytes(plain), int(plain.size())) ==
+            1 &&
+        EVP_EncryptFinal_ex(ctx, out.data() + kNonceBytes + plain.size(), &len) == 1 &&
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, int(kTagBytes),
                             out.data() + kNonceBytes + plain.size()) == 1;
     if (!ok) throw std::runtime_error("AES-256-GCM encryption failed");
     return std::string(kPrefix) + current_ + ":" + base64_encode(out.data(), out.size());
@@ -202,16 +227,14 @@ engine::Result<std::string> KeyRing::open(std::string_view sealed, std::string_v
     auto* p = reinterpret_cast<unsigned char*>(plain.data());
     const auto* r = bytes(*raw);
     std::vector<unsigned char> tag(r + kNonceBytes + n, r + raw->size());
-    CipherCtx ctx(EVP_CIPHER_CTX_new());
+    EVP_CIPHER_CTX* ctx = cached_context(key->second, false);
     int len = 0;
     const bool ok =
-        ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
-        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, int(kNonceBytes), nullptr) == 1 &&
-        EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, bytes(key->second), r) == 1 &&
-        EVP_DecryptUpdate(ctx.get(), nullptr, &len, bytes(context), int(context.size())) == 1 &&
-        EVP_DecryptUpdate(ctx.get(), p, &len, r + kNonceBytes, int(n)) == 1 &&
-        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, int(kTagBytes), tag.data()) == 1 &&
-        EVP_DecryptFinal_ex(ctx.get(), p + n, &len) == 1;
+        ctx && EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr, r) == 1 &&
+        EVP_DecryptUpdate(ctx, nullptr, &len, bytes(context), int(context.size())) == 1 &&
+        EVP_DecryptUpdate(ctx, p, &len, r + kNonceBytes, int(n)) == 1 &&
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, int(kTagBytes), tag.data()) == 1 &&
+        EVP_DecryptFinal_ex(ctx, p + n, &len) == 1;
     if (!ok) {
         return fail(ErrorCode::internal, "a value sealed under key " + id +
                                              " failed authentication (" + std::string(context) +
@@ -233,11 +256,13 @@ std::string KeyRing::key_id_of(std::string_view stored) {
 }
 
 void install_key_ring(std::shared_ptr<const KeyRing> ring) {
-    std::atomic_store(&ring_slot(), std::move(ring));
+    std::lock_guard<std::mutex> lock(g_rings_mutex);
+    g_ring.store(ring.get());
+    installed_rings().push_back(std::move(ring));
 }
 
 const KeyRing* installed_key_ring() {
-    return std::atomic_load(&ring_slot()).get();
+    return g_ring.load();
 }
 
 std::string seal_value(std::string_view plain, std::string_view context) {
