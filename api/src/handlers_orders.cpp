@@ -207,7 +207,8 @@ boost::json::object erased_address() {
 // order still under way keeps its request: the address is still needed). Such a request's body
 // gets erased_address() and its response hash the word "erased": a replay checks its status
 // only (see docs/reliability.md).
-void erase_copies(db::Tx& tx, const UserId& user, const std::vector<db::ErasableOrder>& orders) {
+void erase_copies(db::Tx& tx, const UserId& user, const std::vector<db::ErasableOrder>& orders,
+                  const std::vector<db::JournalCheckout>& requests) {
     std::set<std::string> ids, callers{user.str()}, checkouts;
     for (const auto& o : orders) {
         ids.insert(o.order_id);
@@ -227,7 +228,7 @@ void erase_copies(db::Tx& tx, const UserId& user, const std::vector<db::Erasable
         if (v && scrub_addresses(*v, ids))
             db::replace_event_data(tx, seq, boost::json::serialize(*v));
     }
-    for (const auto& entry : db::journal_checkouts_of(tx, user.str())) {
+    for (const auto& entry : requests) {
         auto chk = std::find_if(entry.ids.begin(), entry.ids.end(),
                                 [](const std::string& id) { return id.rfind("chk_", 0) == 0; });
         if (chk == entry.ids.end() || !checkouts.count(*chk)) continue;
@@ -247,11 +248,18 @@ Result<Response> erase_personal_data(Context& ctx) {
     auto p = ctx.require({Role::user});
     if (!p) return fail(p.error());
     if (auto s = decode_empty(ctx.req.body); !s) return fail(s.error());
+    const UserId user = UserId::trusted(p->sub.str());
+    // The journal has no index by actor: its checkout requests by this user are looked up
+    // before the write, by a read that holds up no writer. One made meanwhile belongs to an
+    // order under way, which this erasure leaves alone anyway.
+    auto requests = ctx.app.db().read([&](db::Tx& tx) -> Result<std::vector<db::JournalCheckout>> {
+        return db::journal_checkouts_of(tx, user.str());
+    });
+    if (!requests) return fail(requests.error());
     return ctx.app.write(ctx, [&](db::Tx& tx) -> Result<Response> {
-        const UserId user = UserId::trusted(p->sub.str());
         const auto orders = db::erasable_orders(tx, user);
         const auto erased = db::erase_personal_data(tx, user, ctx.now);
-        if (!orders.empty()) erase_copies(tx, user, orders);
+        if (!orders.empty()) erase_copies(tx, user, orders, *requests);
         return json_response(200, boost::json::object{{"erased_orders", erased}});
     });
 }
