@@ -194,6 +194,22 @@ TEST_SUITE("integration_privacy") {
         }
         const auto ink_list = c.get("/v1/orders", ink.merchant.auth);
         CHECK(ink_list.body.find(tea_order) == std::string::npos);
+        // The live stream: the shop's history has the address, an admin's every order without.
+        auto history = [&](Role role, const std::string& sub) {
+            const auto r =
+                run_cli({"stream", "orders", "--port", std::to_string(s.port()), "--token",
+                         s.token(role, sub), "--after-seq", "0", "--timeout", "2"},
+                        secret_env());
+            REQUIRE(r.exit_code == 0);
+            return r.out;
+        };
+        const auto shop_history = history(Role::merchant, tea.merchant.id);
+        CHECK(shop_history.find("Plaintextcanary") != std::string::npos);
+        const auto admin_history = history(Role::admin, "usr_admin");
+        CHECK(admin_history.find(tea_order) != std::string::npos);
+        CHECK(admin_history.find(ink_order) != std::string::npos);
+        CHECK(canaries_in(admin_history).empty());
+        CHECK(history(Role::merchant, other_merchant.id).find(tea_order) == std::string::npos);
 
         // (a) At rest: every stored copy is sealed.
         CHECK(stored_like(db, "%Plaintextcanary%") == 0);
