@@ -22,6 +22,7 @@
 #include "app.hpp"
 #include "auth.hpp"
 #include "redloop/db/journal.hpp"
+#include "redloop/db/sealer.hpp"
 #include "replay.hpp"
 #include "seed.hpp"
 #include "webhook_signature.hpp"
@@ -306,6 +307,9 @@ int main(int argc, char** argv) {
     cli.add_option("--seed", seed, "seed of the workload's choices");
     CLI11_PARSE(cli, argc, argv);
     spdlog::set_level(spdlog::level::warn);
+    // Personal data is sealed at rest: a fresh key for the bench's scratch databases.
+    db::install_key_ring(std::make_shared<const db::KeyRing>(
+        db::KeyRing::parse(db::KeyRing::generate("bench")).value()));
 
     try {
         fs::remove_all(work);

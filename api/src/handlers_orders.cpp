@@ -2,6 +2,10 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <optional>
+#include <set>
+
 #include "codec.hpp"
 #include "handler_util.hpp"
 #include "redloop/db/repos.hpp"
@@ -24,6 +28,13 @@ namespace {
 // A user sees its own orders, a merchant its shop's, an admin all.
 bool may_see(const Principal& p, const Order& o) {
     return p.role == Role::admin || is_buyer(p, o) || is_seller(p, o);
+}
+
+// The shipping address (name, phone, address) is personal data: only the order's buyer and
+// its shop see it. Anyone else allowed to see the order (an admin) gets it without.
+Order for_viewer(const Principal& p, Order o) {
+    if (!is_buyer(p, o) && !is_seller(p, o)) o.address.reset();
+    return o;
 }
 
 Unexpected no_such(const OrderId& id) {
@@ -50,7 +61,7 @@ Result<Response> list(Context& ctx) {
         auto orders = db::list_orders(tx, filter, page->before, page->limit);
         boost::json::array data;
         data.reserve(orders.items.size());
-        for (const auto& o : orders.items) data.push_back(encode_order(o));
+        for (auto& o : orders.items) data.push_back(encode_order(for_viewer(*p, std::move(o))));
         std::optional<std::string> cursor;
         if (orders.next_before) cursor = encode_cursor(*orders.next_before);
         return json_response(200, encode_list(std::move(data), cursor));
@@ -65,7 +76,7 @@ Result<Response> get(Context& ctx) {
     return ctx.app.db().read([&](db::Tx& tx) -> Result<Response> {
         auto o = db::find_order(tx, *id);
         if (!o || !may_see(*p, *o)) return no_such(*id);
-        return json_response(200, encode_order(*o));
+        return json_response(200, encode_order(for_viewer(*p, std::move(*o))));
     });
 }
 
@@ -157,14 +168,98 @@ Result<Response> simple_move(Context& ctx, std::initializer_list<Role> roles, Or
     });
 }
 
+// Sets "shipping_address" to null in every object of `v` whose "id" is one of `ids` (an order,
+// alone or in a checkout); true when it changed something.
+bool scrub_addresses(boost::json::value& v, const std::set<std::string>& ids) {
+    bool changed = false;
+    if (auto* o = v.if_object()) {
+        const auto* id = o->if_contains("id");
+        auto* address = o->if_contains("shipping_address");
+        if (id && id->is_string() && address && !address->is_null() &&
+            ids.count(std::string(id->as_string()))) {
+            *address = nullptr;
+            changed = true;
+        }
+        for (auto& [key, child] : *o) changed = scrub_addresses(child, ids) || changed;
+    } else if (auto* a = v.if_array()) {
+        for (auto& child : *a) changed = scrub_addresses(child, ids) || changed;
+    }
+    return changed;
+}
+
+std::optional<boost::json::value> parse_json(const std::string& text) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(text, ec);
+    if (ec) return std::nullopt;
+    return v;
+}
+
+// What stands in a checkout request's shipping address once the person is erased: valid (a
+// replay runs the request again) and nobody's.
+boost::json::object erased_address() {
+    return boost::json::object{{"name", "erased"}, {"phone", "0"},       {"line1", "erased"},
+                               {"city", "erased"}, {"postal_code", "0"}, {"country", "ZZ"}};
+}
+
+// The copies of the erased orders' personal data beside the orders themselves: the stored
+// idempotent responses (the buyer's and the shops'), the order events of the live stream's
+// log, and the journal's checkout requests whose orders are all erased now (a checkout with an
+// order still under way keeps its request: the address is still needed). Such a request's body
+// gets erased_address() and its response hash the word "erased": a replay checks its status
+// only (see docs/reliability.md).
+void erase_copies(db::Tx& tx, const UserId& user, const std::vector<db::ErasableOrder>& orders,
+                  const std::vector<db::JournalCheckout>& requests) {
+    std::set<std::string> ids, callers{user.str()}, checkouts;
+    for (const auto& o : orders) {
+        ids.insert(o.order_id);
+        callers.insert(o.merchant_id);
+        checkouts.insert(o.checkout_id);
+    }
+    for (const auto& caller : callers) {
+        for (const auto& [key, body] : db::idempotent_responses_of(tx, caller)) {
+            auto v = parse_json(body);
+            if (v && scrub_addresses(*v, ids)) {
+                db::replace_idempotent_body(tx, caller, key, boost::json::serialize(*v));
+            }
+        }
+    }
+    for (const auto& [seq, data] : db::order_events_of_user(tx, user.str())) {
+        auto v = parse_json(data);
+        if (v && scrub_addresses(*v, ids))
+            db::replace_event_data(tx, seq, boost::json::serialize(*v));
+    }
+    for (const auto& entry : requests) {
+        auto chk = std::find_if(entry.ids.begin(), entry.ids.end(),
+                                [](const std::string& id) { return id.rfind("chk_", 0) == 0; });
+        if (chk == entry.ids.end() || !checkouts.count(*chk)) continue;
+        if (!db::checkout_fully_erased(tx, CheckoutId::trusted(*chk))) continue;
+        auto v = parse_json(entry.body);
+        auto* o = v ? v->if_object() : nullptr;
+        if (!o || !o->contains("shipping_address")) continue;
+        (*o)["shipping_address"] = erased_address();
+        db::redact_journal_entry(tx, entry.seq, boost::json::serialize(*v), "erased");
+    }
+}
+
 // DELETE /v1/users/me/personal-data: the user's name, phone and address leave its finished
-// orders; orders still under way keep them until they finish (they are needed to deliver).
+// orders, and the copies of them kept beside the orders (erase_copies); orders still under way
+// keep them until they finish (they are needed to deliver).
 Result<Response> erase_personal_data(Context& ctx) {
     auto p = ctx.require({Role::user});
     if (!p) return fail(p.error());
     if (auto s = decode_empty(ctx.req.body); !s) return fail(s.error());
+    const UserId user = UserId::trusted(p->sub.str());
+    // The journal has no index by actor: its checkout requests by this user are looked up
+    // before the write, by a read that holds up no writer. One made meanwhile belongs to an
+    // order under way, which this erasure leaves alone anyway.
+    auto requests = ctx.app.db().read([&](db::Tx& tx) -> Result<std::vector<db::JournalCheckout>> {
+        return db::journal_checkouts_of(tx, user.str());
+    });
+    if (!requests) return fail(requests.error());
     return ctx.app.write(ctx, [&](db::Tx& tx) -> Result<Response> {
-        const auto erased = db::erase_personal_data(tx, UserId::trusted(p->sub.str()), ctx.now);
+        const auto orders = db::erasable_orders(tx, user);
+        const auto erased = db::erase_personal_data(tx, user, ctx.now);
+        if (!orders.empty()) erase_copies(tx, user, orders, *requests);
         return json_response(200, boost::json::object{{"erased_orders", erased}});
     });
 }

@@ -20,6 +20,8 @@
 #include "demo_buyers.hpp"
 #include "http_server.hpp"
 #include "id_generator.hpp"
+#include "redloop/db/rekey.hpp"
+#include "redloop/db/sealer.hpp"
 
 #include "replay.hpp"
 #include "sandbox_provider.hpp"
@@ -134,6 +136,33 @@ bool load_secret(const char* name, bool dev, std::string& out) {
         spdlog::critical("{} must have at least {} characters", name, kSecretMinChars);
         return false;
     }
+    return true;
+}
+
+// REDLOOP_DATA_KEYS, the ring that seals personal data at rest, installed for the process.
+// Without it, a command that reads or writes personal data refuses to run (serve --dev makes
+// one up and prints it): nothing is ever stored in plaintext by accident.
+bool load_data_keys(bool dev) {
+    std::string spec = env("REDLOOP_DATA_KEYS");
+    if (spec.empty() && dev) {
+        spec = db::KeyRing::generate("dev");
+        std::cout << "dev mode: generated REDLOOP_DATA_KEYS=" << spec
+                  << " (data sealed under it can't be read without it)" << std::endl;
+    }
+    if (spec.empty()) {
+        spdlog::critical(
+            "REDLOOP_DATA_KEYS is not set: personal data is sealed at rest under keys from the "
+            "environment (\"id:<base64 of 32 bytes>,...\", the first seals; or use --dev)");
+        return false;
+    }
+    auto ring = db::KeyRing::parse(spec);
+    if (!ring) {
+        spdlog::critical("REDLOOP_DATA_KEYS: {}", ring.error().detail);
+        return false;
+    }
+    spdlog::info("personal data sealed under key {} ({} key(s) in the ring)",
+                 ring->sealing_key_id(), ring->size());
+    db::install_key_ring(std::make_shared<const db::KeyRing>(std::move(*ring)));
     return true;
 }
 
@@ -343,6 +372,15 @@ int main(int argc, char** argv) {
     auto* state_hash = cli.add_subcommand("state-hash", "Print the state hash of a database");
     add_db(state_hash);
 
+    // rekey
+    auto* rekey_cmd = cli.add_subcommand(
+        "rekey", "Re-seal personal data under the first key of REDLOOP_DATA_KEYS");
+    add_db(rekey_cmd);
+    int rekey_batch = 200;
+    rekey_cmd->add_option("--batch", rekey_batch, "rows per write transaction")
+        ->check(CLI::Range(1, 10000))
+        ->capture_default_str();
+
     // demo-buyers
     auto* demo = cli.add_subcommand(
         "demo-buyers", "Simulated readers who buy from the demo notes (needs REDLOOP_JWT_SECRET)");
@@ -385,6 +423,33 @@ int main(int argc, char** argv) {
             return 2;
         }
         std::cout << *t << std::endl;
+        return 0;
+    }
+
+    if (*journal_export || *state_hash || *replay || *seed || *rekey_cmd) {
+        if (!load_data_keys(false)) return 2;
+    }
+
+    if (*rekey_cmd) {
+        auto db = open_db(db_url, 2);
+        if (!db || !migrate(*db)) return 1;
+        auto report = db::rekey(*db, rekey_batch);
+        if (!report) {
+            spdlog::critical("rekey stopped: {}", report.error().detail);
+            return 1;
+        }
+        const auto* ring = db::installed_key_ring();
+        for (const auto& [id, n] : report->found) {
+            std::cout << "found " << n << " value(s) " << (id == "plaintext" ? "in " : "under key ")
+                      << id << std::endl;
+        }
+        std::cout << "resealed " << report->resealed << " value(s) under key "
+                  << ring->sealing_key_id();
+        if (report->skipped_changed) {
+            std::cout << "; " << report->skipped_changed
+                      << " changed meanwhile and left to the writer";
+        }
+        std::cout << std::endl;
         return 0;
     }
 
@@ -500,6 +565,7 @@ int main(int argc, char** argv) {
     config.settle_interval_ms = settle_interval_s * 1000;
     if (!load_secret("REDLOOP_JWT_SECRET", dev, config.jwt_secret)) return 2;
     if (!load_secret("REDLOOP_WEBHOOK_SECRET", dev, config.webhook_secret)) return 2;
+    if (!load_data_keys(dev)) return 2;
     // PostgreSQL's connections are processes on the database server, shared by every node
     // (max_connections, 100 by default): a node takes a few, and a write waits its turn for
     // one (up to --db-pool-timeout-ms) rather than each worker holding its own.

@@ -4,6 +4,9 @@
 #include <openssl/evp.h>
 #include <boost/json.hpp>
 
+#include <set>
+#include <string_view>
+
 #include "app.hpp"
 #include "digest.hpp"
 #include "redloop/db/journal.hpp"
@@ -68,8 +71,22 @@ std::optional<Principal> principal_of(const db::JournalEntry& e) {
     return Principal{*sub, *role};
 }
 
+// A checkout request whose person was erased (handlers_orders.cpp) has a stand-in address and
+// the response hash "erased": its answer, and the answers about the objects it created until
+// the erasure nulls the address again, differ from the live ones in the address only. For
+// those the replay checks the status, not the hash.
+constexpr std::string_view kErasedHash = "erased";
+
+bool names_erased(const std::string& target, const std::set<std::string>& erased) {
+    for (const auto& segment : split_path(target)) {
+        if (erased.count(std::string(segment))) return true;
+    }
+    return false;
+}
+
 // Applies one entry; returns nullopt when the result matches the journal, else why not.
-std::optional<std::string> apply(App& app, db::Database& db, const db::JournalEntry& e) {
+std::optional<std::string> apply(App& app, db::Database& db, const db::JournalEntry& e,
+                                 std::set<std::string>& erased) {
     if (e.kind == "http") {
         Request req;
         req.method = e.method;
@@ -87,7 +104,10 @@ std::optional<std::string> apply(App& app, db::Database& db, const db::JournalEn
         bool ids_diverged = false;
         const Response r = app.replay_http(req, principal_of(e), e.at, e.ids, ids_diverged);
         const auto hash = sha256_hex(r.body);
-        if (r.status != e.status || hash != e.response_sha256) {
+        const bool redacted = e.response_sha256 == kErasedHash;
+        if (redacted) erased.insert(e.ids.begin(), e.ids.end());
+        const bool status_only = redacted || names_erased(e.target, erased);
+        if (r.status != e.status || (!status_only && hash != e.response_sha256)) {
             return fmt::format("{} {}: journal says {} {}, replay gave {} {}: {}", e.method,
                                e.target, e.status, e.response_sha256.substr(0, 12), r.status,
                                hash.substr(0, 12), r.body.substr(0, 300));
@@ -169,6 +189,7 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
     // The app publishes changes to the event log before each commit; nobody streams a replay.
     if (!options.event_log) db.set_commit_hooks(nullptr, nullptr);
     ReplayReport report;
+    std::set<std::string> erased;  // ids created by checkout requests whose person was erased
     std::string line;
     std::int64_t line_no = 0;
     // Entries commit a thousand at a time: a commit per entry was most of a replay's time.
@@ -184,7 +205,7 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
         if (!e)
             return fail(ErrorCode::invalid_request,
                         fmt::format("line {}: {}", line_no, e.error().detail));
-        if (auto why = apply(app, db, *e)) {
+        if (auto why = apply(app, db, *e, erased)) {
             report.divergence =
                 fmt::format("entry {} (line {}, {}): {}", e->seq, line_no, e->kind, *why);
             break;

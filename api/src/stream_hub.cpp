@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <limits>
 
 #include "json_reader.hpp"
@@ -52,6 +53,28 @@ engine::Result<ClientMessage> parse_message(const std::string& text) {
         return fail(ErrorCode::invalid_request, "after_seq: only subscribe takes it");
     if (m.topic.size() > 100) return fail(ErrorCode::invalid_request, "topic: too long");
     return m;
+}
+
+}  // namespace
+
+namespace {
+
+// The key every admin session's `orders` subscription is under: admins see every order, but
+// not the person (the address is the buyer's and the shop's only; docs/reliability.md).
+constexpr const char* kAllOrders = "orders:*";
+
+// The event with the order's shipping address set to null (an order event carries the order).
+db::EventRow without_address(const db::EventRow& e) {
+    if (e.scope != "orders") return e;
+    boost::system::error_code ec;
+    auto v = json::parse(e.data, ec);
+    auto* o = ec ? nullptr : v.if_object();
+    auto* address = o ? o->if_contains("shipping_address") : nullptr;
+    if (!address || address->is_null()) return e;
+    *address = nullptr;
+    db::EventRow out = e;
+    out.data = json::serialize(v);
+    return out;
 }
 
 }  // namespace
@@ -260,7 +283,7 @@ engine::Result<StreamHub::Resolved> StreamHub::resolve(const Session& s, const s
                 r.filter.merchant_id = sub;
                 break;
             case Role::admin:
-                r.keys.push_back("orders:*");
+                r.keys.push_back(kAllOrders);
                 r.filter.everything = true;
                 break;
         }
@@ -375,7 +398,11 @@ void StreamHub::subscribe(std::uint64_t id, Session& s, const std::string& topic
     }
     // Acknowledged with the position the live part starts after; then the backlog, then live.
     s.sink->send(shared(ack_frame("subscribed", topic, position_)));
-    for (const auto& e : backlog) s.sink->send(shared(event_frame(e, topic)));
+    const bool all_orders =
+        std::find(resolved->keys.begin(), resolved->keys.end(), kAllOrders) != resolved->keys.end();
+    for (const auto& e : backlog) {
+        s.sink->send(shared(event_frame(all_orders ? without_address(e) : e, topic)));
+    }
     counters_.frames_queued += backlog.size();
     for (const auto& key : resolved->keys) index_[key].emplace(id, topic);
     s.subs.emplace(topic, Subscription{std::move(resolved->keys)});
@@ -432,18 +459,20 @@ void StreamHub::fan_out(const db::EventRow& e) {
     } else {
         if (e.user_id) keys.push_back("orders:" + *e.user_id);
         if (e.merchant_id) keys.push_back("orders:" + *e.merchant_id);
-        keys.push_back("orders:*");
+        keys.push_back(kAllOrders);
     }
-    // Encoded once per topic name, shared by every session subscribed under it.
-    std::map<std::string, std::shared_ptr<const std::string>> frames;
+    // Encoded once per topic name (and once more for admins, without the address), shared by
+    // every session subscribed under it.
+    std::map<std::pair<bool, std::string>, std::shared_ptr<const std::string>> frames;
     for (const auto& key : keys) {
         auto k = index_.find(key);
         if (k == index_.end()) continue;
+        const bool all_orders = key == kAllOrders;
         for (const auto& [session, topic] : k->second) {
             auto s = sessions_.find(session);
             if (s == sessions_.end()) continue;
-            auto& frame = frames[topic];
-            if (!frame) frame = shared(event_frame(e, topic));
+            auto& frame = frames[{all_orders, topic}];
+            if (!frame) frame = shared(event_frame(all_orders ? without_address(e) : e, topic));
             s->second.sink->send(frame);
             ++counters_.frames_queued;
         }

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "redloop/db/locks.hpp"
+#include "redloop/db/sealer.hpp"
 #include "soci_util.hpp"
 
 namespace redloop::db {
@@ -37,6 +38,8 @@ std::int64_t append_journal(Tx& tx, const JournalEntry& e) {
     const std::string ids = join_ids(e.ids);
     std::string key = e.idem_key.value_or("");
     soci::indicator key_ind = e.idem_key ? soci::i_ok : soci::i_null;
+    // Bodies carry personal data (a checkout's shipping address): every body is sealed.
+    const std::string body = seal_value(e.body, kSealJournalBody);
     Query q(tx,
             "INSERT INTO journal (at, kind, actor, role, method, target, idem_key, request_id, "
             "body, ids, status, response_sha256) VALUES (:at, :k, :a, :r, :m, :t, :ik, :rid, :b, "
@@ -49,7 +52,7 @@ std::int64_t append_journal(Tx& tx, const JournalEntry& e) {
         .use(e.target)
         .use(key, key_ind)
         .use(e.request_id)
-        .use(e.body)
+        .use(body)
         .use(ids)
         .use(e.status)
         .use(e.response_sha256);
@@ -95,6 +98,7 @@ std::vector<JournalEntry> journal_since(Tx& tx, std::int64_t after_seq, int limi
     while (q.fetch()) {
         JournalEntry copy = e;
         copy.seq = seq;
+        copy.body = open_value(e.body, kSealJournalBody);
         copy.at = engine::Timestamp{at};
         copy.ids = split_ids(ids);
         copy.idem_key = key_ind == soci::i_ok ? std::optional<std::string>(key) : std::nullopt;
@@ -109,7 +113,7 @@ std::optional<std::string> last_journal_body(Tx& tx, const std::string& kind) {
     q.into(body).use(kind);
     q.execute();
     if (!q.fetch()) return std::nullopt;
-    return body;
+    return open_value(body, kSealJournalBody);
 }
 
 namespace {
@@ -220,12 +224,17 @@ std::string state_hash(Tx& tx) {
         std::string select;
         std::string cols = t.columns;
         std::size_t n = 0;
+        std::vector<std::string> sealed;  // per column: its seal context, or empty
         for (std::size_t pos = 0; pos <= cols.size();) {
             auto comma = cols.find(',', pos);
             if (comma == std::string::npos) comma = cols.size();
             std::string col = cols.substr(pos, comma - pos);
             while (!col.empty() && col.front() == ' ') col.erase(col.begin());
             select += (n++ ? ", " : "") + std::string("CAST(") + col + " AS TEXT)";
+            const std::string context = std::string(t.name) + "." + col;
+            sealed.push_back(std::string(t.name) == "orders" && col.rfind("ship_", 0) == 0
+                                 ? context
+                                 : std::string());
             pos = comma + 1;
         }
         const std::string filter =
@@ -248,8 +257,14 @@ std::string state_hash(Tx& tx) {
             header();
             std::string line;
             for (std::size_t i = 0; i < row.size(); ++i) {
-                line += row.get_indicator(i) == soci::i_null ? std::string("\\N")
-                                                             : row.get<std::string>(i);
+                if (row.get_indicator(i) == soci::i_null) {
+                    line += "\\N";
+                } else if (!sealed[i].empty()) {
+                    // The plaintext: a fresh nonce (or another key) changes nothing.
+                    line += open_value(row.get<std::string>(i), sealed[i]);
+                } else {
+                    line += row.get<std::string>(i);
+                }
                 line += '\x1f';
             }
             feed(line);

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "redloop/db/repos.hpp"
+#include "redloop/db/sealer.hpp"
 #include "redloop/engine/flash_sale.hpp"
 #include "soci_util.hpp"
 
@@ -214,13 +215,16 @@ Order order_from(OrderRow& r) {
     o.total = Money{r.total, currency};
     o.refunded = Money{r.refunded, currency};
     if (r.name_i == soci::i_ok) {
-        o.address =
-            ShippingAddress{std::move(r.name),
-                            r.phone_i == soci::i_ok ? std::move(r.phone) : std::string(),
-                            r.line1_i == soci::i_ok ? std::move(r.line1) : std::string(),
-                            r.city_i == soci::i_ok ? std::move(r.city) : std::string(),
-                            r.postal_i == soci::i_ok ? std::move(r.postal) : std::string(),
-                            r.country_i == soci::i_ok ? std::move(r.country) : std::string()};
+        // Sealed at rest (see sealer.hpp); rows from before sealing read as they are.
+        auto open = [](soci::indicator i, const std::string& v, const char* column) {
+            return i == soci::i_ok ? open_value(v, column) : std::string();
+        };
+        o.address = ShippingAddress{open(r.name_i, r.name, kSealShipName),
+                                    open(r.phone_i, r.phone, kSealShipPhone),
+                                    open(r.line1_i, r.line1, kSealShipLine1),
+                                    open(r.city_i, r.city, kSealShipCity),
+                                    open(r.postal_i, r.postal, kSealShipPostal),
+                                    open(r.country_i, r.country, kSealShipCountry)};
     }
     if (r.carrier_i == soci::i_ok) {
         o.shipment = Shipment{std::move(r.carrier),
@@ -344,7 +348,15 @@ void insert_order(Tx& tx, const Order& o) {
     const long long subtotal = o.subtotal.minor, fee = o.shipping_fee.minor, total = o.total.minor,
                     refunded = o.refunded.minor, created = o.created_at.unix_ms,
                     updated = o.updated_at.unix_ms, discount = o.discount.minor;
-    const ShippingAddress a = o.address.value_or(ShippingAddress{});
+    ShippingAddress a = o.address.value_or(ShippingAddress{});
+    if (o.address) {
+        a.name = seal_value(a.name, kSealShipName);
+        a.phone = seal_value(a.phone, kSealShipPhone);
+        a.line1 = seal_value(a.line1, kSealShipLine1);
+        a.city = seal_value(a.city, kSealShipCity);
+        a.postal_code = seal_value(a.postal_code, kSealShipPostal);
+        a.country = seal_value(a.country, kSealShipCountry);
+    }
     soci::indicator ai = o.address ? soci::i_ok : soci::i_null;
     Query q(tx,
             "INSERT INTO orders (id, checkout_id, user_id, merchant_id, status, currency, "

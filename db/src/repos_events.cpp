@@ -2,6 +2,7 @@
 
 #include "redloop/db/events.hpp"
 #include "redloop/db/locks.hpp"
+#include "redloop/db/sealer.hpp"
 #include "soci_util.hpp"
 
 namespace redloop::db {
@@ -32,7 +33,8 @@ std::vector<EventRow> select_events(Tx& tx, const std::string& sql, Bind&& bind)
         return t.ind == soci::i_ok ? std::optional<std::string>(t.value) : std::nullopt;
     };
     while (q.fetch()) {
-        out.push_back(EventRow{seq, at, scope, type, opt(user), opt(merchant), opt(sku), data});
+        out.push_back(EventRow{seq, at, scope, type, opt(user), opt(merchant), opt(sku),
+                               open_value(data, kSealEventData)});
     }
     return out;
 }
@@ -46,6 +48,9 @@ NullableText text_of(const std::optional<std::string>& s) {
 void insert_event(Tx& tx, const EventRow& e) {
     const long long at = e.at_ms;
     auto user = text_of(e.user_id), merchant = text_of(e.merchant_id), sku = text_of(e.sku_id);
+    // An order's event carries the order, shipping address included: sealed at rest. The public
+    // ones (a SKU's price and stock) are not.
+    const std::string data = e.scope == "orders" ? seal_value(e.data, kSealEventData) : e.data;
     Query q(tx,
             "INSERT INTO events (at, scope, type, user_id, merchant_id, sku_id, data) "
             "VALUES (:at, :sc, :t, :u, :m, :s, :d)");
@@ -55,7 +60,7 @@ void insert_event(Tx& tx, const EventRow& e) {
         .use(user.value, user.ind)
         .use(merchant.value, merchant.ind)
         .use(sku.value, sku.ind)
-        .use(e.data);
+        .use(data);
     q.run();
 }
 

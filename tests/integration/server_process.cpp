@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "test_database.hpp"
+#include "test_key_ring.hpp"
 
 extern char** environ;
 
@@ -53,6 +54,8 @@ struct CStrings {
 
 std::vector<std::string> child_environment(const EnvChanges& changes) {
     std::map<std::string, std::string> vars;
+    // Personal data is sealed under this ring unless a test says otherwise (nullopt drops it).
+    vars["REDLOOP_DATA_KEYS"] = test::kTestDataKeys;
     for (char** e = environ; e && *e; ++e) {
         std::string entry(*e);
         const auto eq = entry.find('=');

@@ -19,6 +19,8 @@ add_executable(integration_tests
   ${REDLOOP_IT_DIR}/multinode_test.cpp
   ${REDLOOP_IT_DIR}/notes_test.cpp
   ${REDLOOP_IT_DIR}/payments_test.cpp
+  ${REDLOOP_IT_DIR}/privacy_test.cpp
+  ${REDLOOP_IT_DIR}/../support/test_key_ring.cpp
   ${REDLOOP_IT_DIR}/promotions_test.cpp
   ${REDLOOP_IT_DIR}/races_test.cpp
   ${REDLOOP_IT_DIR}/replay_test.cpp
@@ -46,6 +48,7 @@ set(REDLOOP_IT_SUITES
   integration_notes
   integration_analytics
   integration_payments
+  integration_privacy
   integration_promotions
   integration_commissions
   integration_replay

@@ -160,6 +160,37 @@ std::vector<engine::Order> orders_of_checkout(Tx& tx, const engine::CheckoutId& 
 // Erases name, phone and address from the user's finished orders (completed, cancelled,
 // expired, refunded); returns how many orders had something erased. Money records stay.
 std::int64_t erase_personal_data(Tx& tx, const engine::UserId& user, engine::Timestamp now);
+// The user's finished orders that still carry personal data: what erase_personal_data erases.
+struct ErasableOrder {
+    std::string order_id, checkout_id, merchant_id;
+};
+std::vector<ErasableOrder> erasable_orders(Tx& tx, const engine::UserId& user);
+// Whether no order of the checkout carries personal data any more.
+bool checkout_fully_erased(Tx& tx, const engine::CheckoutId& id);
+
+// ---- the copies of personal data beside the orders (see erase_personal_data in the API) ----
+// The stored idempotent responses of a caller (key, opened body).
+std::vector<std::pair<std::string, std::string>> idempotent_responses_of(Tx& tx,
+                                                                         const std::string& caller);
+// Replaces a stored response's body (sealed again).
+void replace_idempotent_body(Tx& tx, const std::string& caller, const std::string& key,
+                             const std::string& body);
+// The order-scope events of a user (seq, opened data).
+std::vector<std::pair<std::int64_t, std::string>> order_events_of_user(Tx& tx,
+                                                                       const std::string& user);
+void replace_event_data(Tx& tx, std::int64_t seq, const std::string& data);
+// The journal's checkout requests by an actor (seq, opened body, ids created).
+struct JournalCheckout {
+    std::int64_t seq = 0;
+    std::string body;
+    std::vector<std::string> ids;
+    std::string response_sha256;
+};
+std::vector<JournalCheckout> journal_checkouts_of(Tx& tx, const std::string& actor);
+// Replaces an entry's body (sealed again) and its response hash.
+void redact_journal_entry(Tx& tx, std::int64_t seq, const std::string& body,
+                          const std::string& response_sha256);
+
 // (status, count) for every status that has orders.
 std::vector<std::pair<std::string, std::int64_t>> order_counts_by_status(Tx& tx);
 struct OrderFilter {

@@ -1,0 +1,104 @@
+// Finding and rewriting the copies of a person's data when it is erased (the API decides what
+// is rewritten: it reads the JSON).
+#include <soci/soci.h>
+
+#include <sstream>
+
+#include "redloop/db/repos.hpp"
+#include "redloop/db/sealer.hpp"
+#include "soci_util.hpp"
+
+namespace redloop::db {
+
+std::vector<ErasableOrder> erasable_orders(Tx& tx, const engine::UserId& user) {
+    ErasableOrder o;
+    Query q(tx,
+            "SELECT id, checkout_id, merchant_id FROM orders WHERE user_id = :u AND ship_name IS "
+            "NOT NULL AND status IN ('completed', 'cancelled', 'expired', 'refunded')");
+    q.into(o.order_id).into(o.checkout_id).into(o.merchant_id).use(user.str());
+    q.execute();
+    std::vector<ErasableOrder> out;
+    while (q.fetch()) out.push_back(o);
+    return out;
+}
+
+bool checkout_fully_erased(Tx& tx, const engine::CheckoutId& id) {
+    long long n = 0;
+    Query q(tx, "SELECT COUNT(*) FROM orders WHERE checkout_id = :c AND ship_name IS NOT NULL");
+    q.into(n).use(id.str());
+    q.run();
+    return n == 0;
+}
+
+std::vector<std::pair<std::string, std::string>> idempotent_responses_of(
+    Tx& tx, const std::string& caller) {
+    std::string key, body;
+    Query q(tx, "SELECT idem_key, response_body FROM idempotency_keys WHERE caller = :c");
+    q.into(key).into(body).use(caller);
+    q.execute();
+    std::vector<std::pair<std::string, std::string>> out;
+    while (q.fetch()) out.emplace_back(key, open_value(body, kSealIdempotentResponse));
+    return out;
+}
+
+void replace_idempotent_body(Tx& tx, const std::string& caller, const std::string& key,
+                             const std::string& body) {
+    const std::string sealed = seal_value(body, kSealIdempotentResponse);
+    Query q(tx,
+            "UPDATE idempotency_keys SET response_body = :b WHERE caller = :c AND idem_key = :k");
+    q.use(sealed).use(caller).use(key);
+    q.run();
+}
+
+std::vector<std::pair<std::int64_t, std::string>> order_events_of_user(Tx& tx,
+                                                                       const std::string& user) {
+    long long seq = 0;
+    std::string data;
+    Query q(tx,
+            "SELECT seq, data FROM events WHERE user_id = :u AND scope = 'orders' ORDER BY seq");
+    q.into(seq).into(data).use(user);
+    q.execute();
+    std::vector<std::pair<std::int64_t, std::string>> out;
+    while (q.fetch()) out.emplace_back(seq, open_value(data, kSealEventData));
+    return out;
+}
+
+void replace_event_data(Tx& tx, std::int64_t seq, const std::string& data) {
+    const std::string sealed = seal_value(data, kSealEventData);
+    const long long s = seq;
+    Query q(tx, "UPDATE events SET data = :d WHERE seq = :s");
+    q.use(sealed).use(s);
+    q.run();
+}
+
+std::vector<JournalCheckout> journal_checkouts_of(Tx& tx, const std::string& actor) {
+    long long seq = 0;
+    std::string body, ids, hash;
+    Query q(tx,
+            "SELECT seq, body, ids, response_sha256 FROM journal WHERE kind = 'http' AND method = "
+            "'POST' AND target = '/v1/checkouts' AND actor = :a ORDER BY seq");
+    q.into(seq).into(body).into(ids).into(hash).use(actor);
+    q.execute();
+    std::vector<JournalCheckout> out;
+    while (q.fetch()) {
+        JournalCheckout c;
+        c.seq = seq;
+        c.body = open_value(body, kSealJournalBody);
+        std::istringstream in(ids);
+        for (std::string id; in >> id;) c.ids.push_back(id);
+        c.response_sha256 = hash;
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+void redact_journal_entry(Tx& tx, std::int64_t seq, const std::string& body,
+                          const std::string& response_sha256) {
+    const std::string sealed = seal_value(body, kSealJournalBody);
+    const long long s = seq;
+    Query q(tx, "UPDATE journal SET body = :b, response_sha256 = :h WHERE seq = :s");
+    q.use(sealed).use(response_sha256).use(s);
+    q.run();
+}
+
+}  // namespace redloop::db
