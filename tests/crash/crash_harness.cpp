@@ -892,6 +892,8 @@ class Harness {
         log_ = fs::absolute(fs::path(opt_.dir) / "server.log").string();
         ::setenv("REDLOOP_JWT_SECRET", kJwtSecret, 1);
         ::setenv("REDLOOP_WEBHOOK_SECRET", kWebhookSecret, 1);
+        // The key ring that seals personal data at rest (docs/reliability.md).
+        ::setenv("REDLOOP_DATA_KEYS", "crash1:Y3Jhc2gtaGFybmVzcy1kYXRhLWtleS0zMi1ieXRlcyE=", 1);
         for (const char* v : {"REDLOOP_DB", "REDLOOP_PORT", "REDLOOP_LISTEN", "REDLOOP_FIXTURES",
                               "REDLOOP_CHECKOUT_TTL", "REDLOOP_DEV"})
             ::unsetenv(v);

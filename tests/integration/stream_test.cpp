@@ -274,8 +274,16 @@ TEST_SUITE("integration_stream") {
             std::chrono::seconds(5)));
         WsClient a(server.port(), "/v1/stream");
         WsClient b(server.port(), "/v1/stream");
-        REQUIRE(eventually([&] { return upgrade_status(server.port(), "/v1/stream") == 503; },
-                           std::chrono::seconds(5)));
+        // Both are counted once the hub has attached them, a moment after their 101. A probe
+        // sent before that would be let in and count itself (and b could be the one refused),
+        // so wait for the three first; then one probe must be refused.
+        REQUIRE(eventually(
+            [&] {
+                const auto m = metric_value(c.get("/metrics").body, "redloop_ws_sessions");
+                return m && *m == 3;
+            },
+            std::chrono::seconds(10)));
+        CHECK(upgrade_status(server.port(), "/v1/stream") == 503);
     }
 
     TEST_CASE("subscriptions per session are limited") {
