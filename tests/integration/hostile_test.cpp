@@ -874,6 +874,19 @@ TEST_SUITE("integration_hostile") {
             INFO(list);
             REQUIRE_STATUS(c.get(list + "limit=100", who->auth), 200);
         }
+        // Made-up methods are refused, and don't each add a metrics series (label cardinality
+        // is memory the client would control).
+        for (int i = 0; i < 30; ++i) {
+            const auto r = c.request("XMETHOD" + std::to_string(i), "/v1/orders");
+            CHECK_PROBLEM(r, 405, "method_not_allowed");
+        }
+        const auto metrics = c.get("/metrics").body;
+        CHECK(!contains(metrics, "XMETHOD"));
+        CHECK(
+            metric_value(
+                metrics,
+                R"(redloop_http_requests_total{route="unmatched",method="other",status="405"})") ==
+            30.0);
         // Still serving.
         REQUIRE_STATUS(c.get("/healthz"), 200);
     }
