@@ -21,6 +21,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "router.hpp"
 #include "support.hpp"
@@ -782,6 +783,27 @@ TEST_SUITE("integration_hostile") {
                                 a.idempotency_key ? "mass-" + std::to_string(++n) : "");
             CHECK_PROBLEM(r, 400, "invalid_request");
             CHECK(contains(r.body, a.field + ": unknown field"));
+        }
+        // A field given twice is refused, not resolved by "the last one wins": what a proxy or a
+        // log reader takes from the body must be what runs. Same names in different objects are
+        // fine (every sku has a title).
+        const std::vector<std::tuple<std::string, std::string, std::string, std::string>> twice = {
+            {"POST", "/v1/products",
+             R"({"title":"A","title":"B","skus":[{"title":"t","price":{"amount":1,"currency":"CNY"},"stock":1}]})",
+             "title"},
+            {"POST", "/v1/products",
+             R"({"title":"A","skus":[{"title":"t","price":{"amount":1,"currency":"CNY"},"stock":1,"stock":900}]})",
+             "stock"},
+            {"PUT", cart_path, R"({"quantity":1,"\u0071uantity":999})", "quantity"},
+            {"PATCH", "/v1/skus/" + w.sku,
+             R"({"price":{"amount":100,"currency":"CNY","amount":1}})", "amount"},
+        };
+        for (const auto& [method, target, body, field] : twice) {
+            INFO(method, " ", target, " ", body);
+            const auto* who = method == "PUT" ? &w.buyer : &w.shop;
+            const auto r = call(c, method, target, who->auth, body);
+            CHECK_PROBLEM(r, 400, "invalid_request");
+            CHECK(contains(r.body, "field \\\"" + field + "\\\" twice"));
         }
         CHECK(state_hash(server) == before);
     }
