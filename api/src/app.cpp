@@ -96,22 +96,26 @@ engine::Result<boost::json::value> Context::json_body() const {
     return parse_json_object(req.body);
 }
 
+void add_api_routes(Router& r) {
+    add_ops_routes(r);
+    add_merchant_routes(r);
+    add_catalog_routes(r);
+    add_note_routes(r);
+    add_cart_routes(r);
+    add_analytics_routes(r);
+    add_checkout_routes(r);
+    add_order_routes(r);
+    add_payment_routes(r);
+    add_promotion_routes(r);
+    add_commission_routes(r);
+}
+
 App::App(db::Database& db, AppConfig config, Clock clock)
     : db_(db),
       config_(std::move(config)),
       clock_(std::move(clock)),
       checkout_limiter_(config_.checkout_rate_per_minute, config_.checkout_rate_burst) {
-    add_ops_routes(router_);
-    add_merchant_routes(router_);
-    add_catalog_routes(router_);
-    add_note_routes(router_);
-    add_cart_routes(router_);
-    add_analytics_routes(router_);
-    add_checkout_routes(router_);
-    add_order_routes(router_);
-    add_payment_routes(router_);
-    add_promotion_routes(router_);
-    add_commission_routes(router_);
+    add_api_routes(router_);
     // The outbox: what a write changed becomes event-log rows before it commits; the stream
     // hears of them after.
     db_.set_commit_hooks(publish_changes, [this] {

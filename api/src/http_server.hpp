@@ -17,8 +17,11 @@ struct ServerOptions {
     int workers = 64;  // threads that run writes (each waits for its group commit)
     std::size_t body_limit = 1024 * 1024;
     std::size_t header_limit = 16 * 1024;
-    std::chrono::seconds read_timeout{30};    // one request's header and body
-    std::chrono::seconds idle_timeout{60};    // a keep-alive connection between requests
+    // A request's header must have arrived this long after the connection opened or the previous
+    // response was sent (a client dripping the header byte by byte gains nothing).
+    std::chrono::seconds idle_timeout{60};  // --http-idle-timeout
+    // A request's body, and the writing of its response.
+    std::chrono::seconds read_timeout{30};    // --http-read-timeout
     std::chrono::seconds shutdown_grace{10};  // in-flight requests may finish within this
     std::chrono::milliseconds maintenance_interval{500};
 };

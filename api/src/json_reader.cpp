@@ -2,14 +2,85 @@
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 
 #include <limits>
+#include <set>
+#include <string>
+#include <vector>
 
 namespace redloop::api {
 
 using engine::ErrorCode;
 using engine::fail;
 namespace json = boost::json;
+
+namespace {
+
+// A second pass over a body that parsed: the first key given twice in one object, if any.
+// (json::parse keeps the last of duplicate keys; a client, a proxy or a log reader that keeps
+// the first would see another request than the one run, so a duplicate is refused.)
+class DuplicateKeyFinder {
+  public:
+    constexpr static std::size_t max_object_size = std::numeric_limits<std::size_t>::max();
+    constexpr static std::size_t max_array_size = std::numeric_limits<std::size_t>::max();
+    constexpr static std::size_t max_key_size = std::numeric_limits<std::size_t>::max();
+    constexpr static std::size_t max_string_size = std::numeric_limits<std::size_t>::max();
+    using ec_t = boost::system::error_code;
+    using sv = json::string_view;
+
+    std::optional<std::string> duplicate;
+
+    bool on_document_begin(ec_t&) { return true; }
+    bool on_document_end(ec_t&) { return true; }
+    bool on_object_begin(ec_t&) {
+        objects_.emplace_back();
+        return true;
+    }
+    bool on_object_end(std::size_t, ec_t&) {
+        objects_.pop_back();
+        return true;
+    }
+    bool on_array_begin(ec_t&) { return true; }
+    bool on_array_end(std::size_t, ec_t&) { return true; }
+    bool on_key_part(sv s, std::size_t, ec_t&) {
+        key_.append(s.data(), s.size());
+        return true;
+    }
+    bool on_key(sv s, std::size_t, ec_t& ec) {
+        key_.append(s.data(), s.size());
+        if (!objects_.back().insert(key_).second) {
+            duplicate = key_;
+            ec = json::error::syntax;  // stops the pass
+            return false;
+        }
+        key_.clear();
+        return true;
+    }
+    bool on_string_part(sv, std::size_t, ec_t&) { return true; }
+    bool on_string(sv, std::size_t, ec_t&) { return true; }
+    bool on_number_part(sv, ec_t&) { return true; }
+    bool on_int64(std::int64_t, sv, ec_t&) { return true; }
+    bool on_uint64(std::uint64_t, sv, ec_t&) { return true; }
+    bool on_double(double, sv, ec_t&) { return true; }
+    bool on_bool(bool, ec_t&) { return true; }
+    bool on_null(ec_t&) { return true; }
+    bool on_comment_part(sv, ec_t&) { return true; }
+    bool on_comment(sv, ec_t&) { return true; }
+
+  private:
+    std::vector<std::set<std::string, std::less<>>> objects_;
+    std::string key_;
+};
+
+std::optional<std::string> duplicate_key(std::string_view body, const json::parse_options& opts) {
+    json::basic_parser<DuplicateKeyFinder> p(opts);
+    boost::system::error_code ec;
+    p.write_some(false, body.data(), body.size(), ec);
+    return p.handler().duplicate;
+}
+
+}  // namespace
 
 engine::Result<json::value> parse_json_object(std::string_view body) {
     json::parse_options opts;
@@ -25,6 +96,10 @@ engine::Result<json::value> parse_json_object(std::string_view body) {
     }
     if (!v.is_object())
         return fail(ErrorCode::invalid_request, "request body must be a JSON object");
+    if (auto dup = duplicate_key(body, opts)) {
+        return fail(ErrorCode::invalid_request,
+                    fmt::format("request body gives the field \"{}\" twice in one object", *dup));
+    }
     return v;
 }
 

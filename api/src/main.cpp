@@ -204,6 +204,21 @@ int main(int argc, char** argv) {
         ->envname("REDLOOP_WORKERS")
         ->check(CLI::Range(1, 1024))
         ->capture_default_str();
+    std::int64_t http_idle_s = server_options.idle_timeout.count();
+    serve
+        ->add_option("--http-idle-timeout", http_idle_s,
+                     "seconds a connection may take to send a request's header (from its opening "
+                     "or the previous response), then it is closed")
+        ->envname("REDLOOP_HTTP_IDLE_TIMEOUT")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{3600}))
+        ->capture_default_str();
+    std::int64_t http_read_s = server_options.read_timeout.count();
+    serve
+        ->add_option("--http-read-timeout", http_read_s,
+                     "seconds a request's body may take to arrive (and its response to be sent)")
+        ->envname("REDLOOP_HTTP_READ_TIMEOUT")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{3600}))
+        ->capture_default_str();
     serve
         ->add_option("--db-pool", db_pool,
                      "database connections of this node (default: SQLite threads + workers + 2, "
@@ -590,6 +605,8 @@ int main(int argc, char** argv) {
     app.set_provider(&sandbox);
     app.set_static_site(api::StaticSite{dashboard_dir, "/dashboard"});
     stream_options.idle_timeout = std::chrono::seconds(ws_idle_s);
+    server_options.idle_timeout = std::chrono::seconds(http_idle_s);
+    server_options.read_timeout = std::chrono::seconds(http_read_s);
     stream_options.retention_ms = event_retention_h * 3600 * 1000;
     api::StreamHub hub(*db, stream_options);
     hub.start();

@@ -8,8 +8,23 @@
 
 namespace redloop::api {
 
-void Metrics::record_request(const std::string& route, const std::string& method, int status,
+namespace {
+// The method label: one of HTTP's methods, else "other". Any token is a valid method to the
+// parser, so a client sending made-up ones must not add a series per request.
+const std::string& method_label(const std::string& method) {
+    static const std::string known[] = {"GET",    "HEAD",    "POST",  "PUT",    "PATCH",
+                                        "DELETE", "OPTIONS", "TRACE", "CONNECT"};
+    static const std::string other = "other";
+    for (const auto& k : known) {
+        if (k == method) return k;
+    }
+    return other;
+}
+}  // namespace
+
+void Metrics::record_request(const std::string& route, const std::string& method_in, int status,
                              double seconds) {
+    const std::string& method = method_label(method_in);
     const auto shard = std::hash<std::thread::id>{}(std::this_thread::get_id()) % kShards;
     auto& sh = shards_[shard];
     std::lock_guard lock(sh.mutex);

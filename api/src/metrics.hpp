@@ -12,6 +12,8 @@ namespace redloop::api {
 
 class Metrics {
   public:
+    // `route` is a registered pattern or a fixed label; a method other than HTTP's own is
+    // counted as "other" (labels stay bounded whatever clients send).
     void record_request(const std::string& route, const std::string& method, int status,
                         double seconds);
     void connection_opened() { ++open_connections_; }

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 namespace redloop::api {
 
 using engine::ErrorCode;
@@ -40,6 +42,49 @@ int http_status(ErrorCode code) {
             return 500;
     }
     return 500;
+}
+
+namespace {
+
+// The length of the valid UTF-8 sequence at the start of `s` (RFC 3629: no overlong forms, no
+// surrogates, nothing past U+10FFFF), or 0 when there is none.
+std::size_t utf8_sequence(std::string_view s) {
+    const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+    const auto cont = [&](std::size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };
+    const unsigned char c = b(0);
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (!cont(1) || !cont(2)) return 0;
+        if (c == 0xE0 && b(1) < 0xA0) return 0;   // overlong
+        if (c == 0xED && b(1) >= 0xA0) return 0;  // surrogates
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (!cont(1) || !cont(2) || !cont(3)) return 0;
+        if (c == 0xF0 && b(1) < 0x90) return 0;   // overlong
+        if (c == 0xF4 && b(1) >= 0x90) return 0;  // past U+10FFFF
+        return 4;
+    }
+    return 0;
+}
+
+}  // namespace
+
+std::string display_text(std::string_view text, std::size_t max_bytes) {
+    std::string out;
+    out.reserve(std::min(text.size(), max_bytes) + 3);
+    while (!text.empty()) {
+        const std::size_t n = utf8_sequence(text);
+        const std::string_view piece = n ? text.substr(0, n) : std::string_view("\xEF\xBF\xBD");
+        if (out.size() + piece.size() > max_bytes) {
+            out += "...";
+            break;
+        }
+        out += piece;
+        text.remove_prefix(n ? n : 1);
+    }
+    return out;
 }
 
 namespace {
@@ -89,7 +134,7 @@ Response problem_response(const engine::Error& error, std::string_view request_i
     o["status"] = status;
     o["detail"] = error.code == ErrorCode::internal
                       ? "an internal error occurred; quote the request id when reporting it"
-                      : error.detail;
+                      : display_text(error.detail);
     o["code"] = code;
     o["request_id"] = request_id;
     Response r;

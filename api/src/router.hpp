@@ -31,9 +31,15 @@ class Router {
   public:
     void add(std::string method, std::string pattern, Handler handler);
     RouteMatch match(std::string_view method, const std::vector<std::string>& segments) const;
+    // Every registration, in the order made (the hostile-client tests check their route tables
+    // against it, so a new route without a case fails them).
+    const std::vector<Route>& routes() const { return routes_; }
 
   private:
     std::vector<Route> routes_;
 };
+
+// Registers every route of the API (each area's add_*_routes, handlers_*.cpp): what App serves.
+void add_api_routes(Router& r);
 
 }  // namespace redloop::api

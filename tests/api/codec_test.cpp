@@ -148,3 +148,25 @@ TEST_CASE("every error code maps to the contract's status") {
         problem_response(engine::Error{engine::ErrorCode::internal, "db path /secret"}, "r");
     CHECK(internal.body.find("/secret") == std::string::npos);
 }
+
+TEST_CASE("problem details quote client input as valid UTF-8, bounded") {
+    using redloop::api::display_text;
+    CHECK(display_text("plain") == "plain");
+    CHECK(display_text("\xe4\xb8\xad\xe6\x96\x87") == "\xe4\xb8\xad\xe6\x96\x87");  // kept
+    CHECK(display_text("a\xff b") == "a\xef\xbf\xbd b");
+    CHECK(display_text("\xc0\xaf") == "\xef\xbf\xbd\xef\xbf\xbd");                  // overlong
+    CHECK(display_text("\xed\xa0\x80") == "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // surrogate
+    CHECK(display_text("\xf4\x90\x80\x80").find("\xf4") == std::string::npos);      // > U+10FFFF
+    CHECK(display_text("x\xe4\xb8") == "x\xef\xbf\xbd\xef\xbf\xbd");                // cut sequence
+    // cut at a character boundary, never inside one
+    CHECK(display_text("ab\xe4\xb8\xad", 4) == "ab...");
+    CHECK(display_text(std::string(5000, 'k')) == std::string(5000, 'k'));
+    CHECK(display_text(std::string(40000, 'k')).size() == 32 * 1024 + 3);
+    const auto r = redloop::api::problem_response(
+        redloop::engine::Error{redloop::engine::ErrorCode::not_found, "no coupon \xff\xfe"}, "r");
+    boost::json::parse_options strict;
+    strict.allow_invalid_utf8 = false;
+    boost::system::error_code ec;
+    (void)boost::json::parse(r.body, ec, {}, strict);
+    CHECK(!ec);
+}

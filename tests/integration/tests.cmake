@@ -13,6 +13,7 @@ add_executable(integration_tests
   ${REDLOOP_IT_DIR}/checkout_test.cpp
   ${REDLOOP_IT_DIR}/cli_test.cpp
   ${REDLOOP_IT_DIR}/flash_sale_test.cpp
+  ${REDLOOP_IT_DIR}/hostile_test.cpp
   ${REDLOOP_IT_DIR}/commissions_test.cpp
   ${REDLOOP_IT_DIR}/http_test.cpp
   ${REDLOOP_IT_DIR}/merchants_test.cpp
@@ -55,6 +56,7 @@ set(REDLOOP_IT_SUITES
   integration_cli
   integration_stream
   integration_static
+  integration_hostile
   integration_multinode)
 foreach(suite IN LISTS REDLOOP_IT_SUITES)
   add_test(NAME ${suite} COMMAND integration_tests --test-suite=${suite})
