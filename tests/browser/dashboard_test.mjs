@@ -47,6 +47,8 @@ const env = {
   ...process.env,
   REDLOOP_JWT_SECRET: 'browser-test-jwt-secret-0123456789abcdef',
   REDLOOP_WEBHOOK_SECRET: 'browser-test-webhook-secret-0123456789ab',
+  // seals personal data at rest (docs/reliability.md)
+  REDLOOP_DATA_KEYS: 'browser1:YnJvd3Nlci10ZXN0LWRhdGEta2V5LTMyLWJ5dGVzISE=',
 };
 for (const k of ['REDLOOP_DB', 'REDLOOP_PORT', 'REDLOOP_LISTEN']) delete env[k];
 const db = path.join(work, 'redloop.db');
