@@ -80,6 +80,52 @@ std::string_view title_of(ErrorCode code) {
 }
 }  // namespace
 
+std::string valid_utf8(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        std::size_t len = 0;
+        unsigned min = 0;
+        unsigned cp = 0;
+        if (c < 0x80) {
+            out.push_back(static_cast<char>(c));
+            ++i;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+            min = 0x80;
+            cp = c & 0x1Fu;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            min = 0x800;
+            cp = c & 0x0Fu;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            min = 0x10000;
+            cp = c & 0x07u;
+        }
+        bool ok = len != 0 && i + len <= text.size();
+        for (std::size_t k = 1; ok && k < len; ++k) {
+            const auto cc = static_cast<unsigned char>(text[i + k]);
+            ok = (cc & 0xC0u) == 0x80u;
+            cp = (cp << 6) | (cc & 0x3Fu);
+        }
+        // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8 either.
+        ok = ok && cp >= min && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+        if (ok) {
+            out.append(text.substr(i, len));
+            i += len;
+        } else {
+            out += "\xEF\xBF\xBD";  // U+FFFD for the byte that starts no valid sequence
+            ++i;
+        }
+    }
+    return out;
+}
+
 Response problem_response(const engine::Error& error, std::string_view request_id) {
     const int status = http_status(error.code);
     const std::string_view code = engine::to_string(error.code);
@@ -89,9 +135,9 @@ Response problem_response(const engine::Error& error, std::string_view request_i
     o["status"] = status;
     o["detail"] = error.code == ErrorCode::internal
                       ? "an internal error occurred; quote the request id when reporting it"
-                      : error.detail;
+                      : valid_utf8(error.detail);
     o["code"] = code;
-    o["request_id"] = request_id;
+    o["request_id"] = valid_utf8(request_id);
     Response r;
     r.status = status;
     r.content_type = "application/problem+json";
