@@ -13,7 +13,7 @@
 namespace redloop::api {
 
 // The parts of a request target ("/v1/notes?sku_id=sku_1", origin form) the handlers see:
-// the path as sent, its percent-decoded segments and the decoded query parameters in order.
+// the percent-decoded path, its decoded segments and the decoded query parameters in order.
 // nullopt when the target is not a valid origin-form target (the server answers 400).
 struct RequestTarget {
     std::string path;
