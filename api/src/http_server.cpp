@@ -4,7 +4,6 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/url/parse.hpp>
 
 #include <atomic>
 #include <memory>
@@ -16,6 +15,7 @@
 #include "app.hpp"
 #include "id_generator.hpp"
 #include "problem.hpp"
+#include "router.hpp"
 #include "ws_session.hpp"
 
 namespace redloop::api {
@@ -309,18 +309,17 @@ void Session::handle() {
     req.request_id = valid_request_id(incoming_id) ? std::string(incoming_id) : request_id();
     const bool keep_alive = msg.keep_alive() && !server_.stopping();
 
-    auto url = boost::urls::parse_origin_form(msg.target());
-    if (!url) {
+    auto target = parse_target(msg.target());
+    if (!target) {
         Response r = problem_response(engine::Error{engine::ErrorCode::invalid_request,
                                                     "the request target is not a valid path"},
                                       req.request_id);
         r.headers.emplace_back("X-Request-Id", req.request_id);
         return send(std::move(r), false, msg.method() == http::verb::head);
     }
-    req.path = std::string(url->path());
-    for (auto seg : url->segments()) req.segments.push_back(std::string(seg));
-    for (auto param : url->params())
-        req.query.emplace_back(std::string(param.key), std::string(param.value));
+    req.path = std::move(target->path);
+    req.segments = std::move(target->segments);
+    req.query = std::move(target->query);
     req.body = std::move(msg.body());
     req.has_body = msg.has_content_length() || msg.chunked();
     req.content_type = std::string(msg[http::field::content_type]);

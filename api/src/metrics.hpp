@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 namespace redloop::api {
@@ -29,11 +30,25 @@ class Metrics {
         std::uint64_t count = 0;
         double sum = 0;
     };
+    // (route, method, status) keys, looked up by string_views without building strings. The
+    // order is the tuple's; spelled out because libstdc++'s mixed tuple comparison (through
+    // operator<=>) does not compile with clang 14.
+    struct RequestKeyLess {
+        using is_transparent = void;
+        template <typename A, typename B>
+        bool operator()(const A& a, const B& b) const {
+            const std::string_view a0 = std::get<0>(a), b0 = std::get<0>(b);
+            if (a0 != b0) return a0 < b0;
+            const std::string_view a1 = std::get<1>(a), b1 = std::get<1>(b);
+            if (a1 != b1) return a1 < b1;
+            return std::get<2>(a) < std::get<2>(b);
+        }
+    };
     // Counted in shards, one picked by the recording thread, so the I/O threads don't contend
     // for one lock on every request; a scrape adds them up.
     struct Shard {
         std::mutex mutex;
-        std::map<std::tuple<std::string, std::string, int>, std::uint64_t, std::less<>> requests;
+        std::map<std::tuple<std::string, std::string, int>, std::uint64_t, RequestKeyLess> requests;
         std::map<std::string, Histogram, std::less<>> latency;
     };
     static constexpr std::size_t kShards = 16;

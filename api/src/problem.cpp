@@ -125,6 +125,10 @@ std::string_view title_of(ErrorCode code) {
 }
 }  // namespace
 
+std::string valid_utf8(std::string_view text) {
+    return display_text(text, std::string_view::npos);
+}
+
 Response problem_response(const engine::Error& error, std::string_view request_id) {
     const int status = http_status(error.code);
     const std::string_view code = engine::to_string(error.code);
@@ -136,7 +140,7 @@ Response problem_response(const engine::Error& error, std::string_view request_i
                       ? "an internal error occurred; quote the request id when reporting it"
                       : display_text(error.detail);
     o["code"] = code;
-    o["request_id"] = request_id;
+    o["request_id"] = valid_utf8(request_id);
     Response r;
     r.status = status;
     r.content_type = "application/problem+json";

@@ -11,6 +11,9 @@ namespace redloop::api {
 
 int http_status(engine::ErrorCode code);
 
+// The text with every byte that starts no valid UTF-8 sequence replaced by U+FFFD, uncut
+// (display_text without a limit): for the request id a problem body echoes.
+std::string valid_utf8(std::string_view text);
 // The response for an error; internal errors get a generic detail (the real one is logged).
 // Details may quote what the client sent (a path, a header, a coupon code): they go out as
 // display_text() of it, so a problem body is always valid UTF-8 JSON of bounded size (32 KiB of

@@ -38,32 +38,6 @@ json::object to_json(const db::JournalEntry& e) {
                         {"response_sha256", e.response_sha256}};
 }
 
-engine::Result<db::JournalEntry> from_json(const std::string& line) {
-    boost::system::error_code ec;
-    auto v = json::parse(line, ec);
-    if (ec || !v.is_object()) return fail(ErrorCode::invalid_request, "not a JSON object");
-    try {
-        const auto& o = v.as_object();
-        db::JournalEntry e;
-        e.seq = o.at("seq").as_int64();
-        e.at = engine::Timestamp{o.at("at").as_int64()};
-        e.kind = o.at("kind").as_string();
-        e.actor = o.at("actor").as_string();
-        e.role = o.at("role").as_string();
-        e.method = o.at("method").as_string();
-        e.target = o.at("target").as_string();
-        if (o.at("idem_key").is_string()) e.idem_key = std::string(o.at("idem_key").as_string());
-        e.request_id = o.at("request_id").as_string();
-        e.body = o.at("body").as_string();
-        for (const auto& id : o.at("ids").as_array()) e.ids.emplace_back(id.as_string());
-        e.status = static_cast<int>(o.at("status").as_int64());
-        e.response_sha256 = o.at("response_sha256").as_string();
-        return e;
-    } catch (const std::exception& ex) {
-        return fail(ErrorCode::invalid_request, std::string("malformed entry: ") + ex.what());
-    }
-}
-
 std::optional<Principal> principal_of(const db::JournalEntry& e) {
     auto role = parse_role(e.role);
     auto sub = engine::ActorId::parse(e.actor);
@@ -159,6 +133,36 @@ std::optional<std::string> apply(App& app, db::Database& db, const db::JournalEn
 
 }  // namespace
 
+std::string encode_journal_entry(const db::JournalEntry& e) {
+    return json::serialize(to_json(e));
+}
+
+engine::Result<db::JournalEntry> decode_journal_entry(const std::string& line) {
+    boost::system::error_code ec;
+    auto v = json::parse(line, ec);
+    if (ec || !v.is_object()) return fail(ErrorCode::invalid_request, "not a JSON object");
+    try {
+        const auto& o = v.as_object();
+        db::JournalEntry e;
+        e.seq = o.at("seq").as_int64();
+        e.at = engine::Timestamp{o.at("at").as_int64()};
+        e.kind = o.at("kind").as_string();
+        e.actor = o.at("actor").as_string();
+        e.role = o.at("role").as_string();
+        e.method = o.at("method").as_string();
+        e.target = o.at("target").as_string();
+        if (o.at("idem_key").is_string()) e.idem_key = std::string(o.at("idem_key").as_string());
+        e.request_id = o.at("request_id").as_string();
+        e.body = o.at("body").as_string();
+        for (const auto& id : o.at("ids").as_array()) e.ids.emplace_back(id.as_string());
+        e.status = static_cast<int>(o.at("status").as_int64());
+        e.response_sha256 = o.at("response_sha256").as_string();
+        return e;
+    } catch (const std::exception& ex) {
+        return fail(ErrorCode::invalid_request, std::string("malformed entry: ") + ex.what());
+    }
+}
+
 engine::Result<std::int64_t> export_journal(db::Database& db, std::int64_t since_seq,
                                             std::ostream& out) {
     std::int64_t count = 0;
@@ -170,7 +174,7 @@ engine::Result<std::int64_t> export_journal(db::Database& db, std::int64_t since
         if (!batch) return fail(batch.error());
         if (batch->empty()) break;
         for (const auto& e : *batch) {
-            out << json::serialize(to_json(e)) << '\n';
+            out << encode_journal_entry(e) << '\n';
             after = e.seq;
             ++count;
         }
@@ -201,7 +205,7 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
     while (std::getline(in, line)) {
         ++line_no;
         if (line.empty()) continue;
-        auto e = from_json(line);
+        auto e = decode_journal_entry(line);
         if (!e)
             return fail(ErrorCode::invalid_request,
                         fmt::format("line {}: {}", line_no, e.error().detail));

@@ -9,9 +9,15 @@
 #include <string>
 
 #include "redloop/db/database.hpp"
+#include "redloop/db/journal.hpp"
 #include "redloop/engine/result.hpp"
 
 namespace redloop::api {
+
+// One line of an exported journal (a JSON object, no newline) and back. Decoding insists on
+// every field with its type; anything else is invalid_request saying what is wrong.
+std::string encode_journal_entry(const db::JournalEntry& e);
+engine::Result<db::JournalEntry> decode_journal_entry(const std::string& line);
 
 // Writes the journal after `since_seq` as JSON Lines; returns how many entries.
 engine::Result<std::int64_t> export_journal(db::Database& db, std::int64_t since_seq,

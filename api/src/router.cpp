@@ -1,5 +1,7 @@
 #include "router.hpp"
 
+#include <boost/url/parse.hpp>
+
 #include <algorithm>
 
 namespace redloop::api {
@@ -13,6 +15,17 @@ std::vector<std::string> split_path(const std::string& path) {
         out.push_back(path.substr(pos, next - pos));
         pos = next + 1;
     }
+    return out;
+}
+
+std::optional<RequestTarget> parse_target(std::string_view target) {
+    auto url = boost::urls::parse_origin_form(target);
+    if (!url) return std::nullopt;
+    RequestTarget out;
+    out.path = std::string(url->path());
+    for (auto seg : url->segments()) out.segments.push_back(std::string(seg));
+    for (auto param : url->params())
+        out.query.emplace_back(std::string(param.key), std::string(param.value));
     return out;
 }
 

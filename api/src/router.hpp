@@ -2,6 +2,7 @@
 // Method + path-pattern routing ("/v1/products/{id}"). A path that matches with another method
 // is 405 with Allow; no match at all is 404.
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +11,16 @@
 #include "redloop/engine/result.hpp"
 
 namespace redloop::api {
+
+// The parts of a request target ("/v1/notes?sku_id=sku_1", origin form) the handlers see:
+// the percent-decoded path, its decoded segments and the decoded query parameters in order.
+// nullopt when the target is not a valid origin-form target (the server answers 400).
+struct RequestTarget {
+    std::string path;
+    std::vector<std::string> segments;
+    std::vector<std::pair<std::string, std::string>> query;
+};
+std::optional<RequestTarget> parse_target(std::string_view target);
 
 struct Context;
 using Handler = std::function<engine::Result<Response>(Context&)>;

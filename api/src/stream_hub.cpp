@@ -31,13 +31,9 @@ std::string ack_frame(const char* type, const std::string& topic, std::optional<
     return json::serialize(o);
 }
 
-struct ClientMessage {
-    std::string op;
-    std::string topic;
-    std::optional<std::int64_t> after_seq;
-};
+}  // namespace
 
-engine::Result<ClientMessage> parse_message(const std::string& text) {
+engine::Result<ClientMessage> parse_client_message(const std::string& text) {
     boost::system::error_code ec;
     auto v = json::parse(text, ec);
     if (ec) return fail(ErrorCode::invalid_request, "the message is not JSON: " + ec.message());
@@ -55,7 +51,28 @@ engine::Result<ClientMessage> parse_message(const std::string& text) {
     return m;
 }
 
-}  // namespace
+engine::Result<TopicName> parse_topic(const std::string& topic) {
+    using Kind = TopicName::Kind;
+    if (topic == "orders") return TopicName{Kind::orders, {}};
+    if (topic == "earnings") return TopicName{Kind::earnings, {}};
+    if (topic == "inventory") return TopicName{Kind::inventory, {}};
+    const auto colon = topic.find(':');
+    const std::string kind = topic.substr(0, colon);
+    const std::string id = colon == std::string::npos ? "" : topic.substr(colon + 1);
+    if (kind == "sku" && colon != std::string::npos) {
+        auto sku_id = engine::SkuId::parse(id);
+        if (!sku_id) return fail(ErrorCode::invalid_request, "topic: " + sku_id.error().detail);
+        return TopicName{Kind::sku, id};
+    }
+    if (kind == "note" && colon != std::string::npos) {
+        auto note_id = engine::NoteId::parse(id);
+        if (!note_id) return fail(ErrorCode::invalid_request, "topic: " + note_id.error().detail);
+        return TopicName{Kind::note, id};
+    }
+    return fail(ErrorCode::invalid_request,
+                "topic: expected \"orders\", \"earnings\", \"inventory\", \"note:<id>\" or "
+                "\"sku:<id>\"");
+}
 
 namespace {
 
@@ -167,7 +184,7 @@ bool StreamHub::on_message(std::uint64_t session, const std::string& text) {
         std::lock_guard lock(mutex_);
         if (++pending_messages_[session] > options_.max_pending_messages) return false;
     }
-    auto m = parse_message(text);
+    auto m = parse_client_message(text);
     if (!m) {
         // Answered on the pump so the reply keeps its place among the session's frames.
         Op op{Op::Kind::reply, session, nullptr, std::nullopt, {}, {}};
@@ -266,93 +283,92 @@ void StreamHub::handle(Op& op) {
 }
 
 engine::Result<StreamHub::Resolved> StreamHub::resolve(const Session& s, const std::string& topic) {
+    auto name = parse_topic(topic);
+    if (!name) return fail(name.error());
     Resolved r;
-    if (topic == "orders") {
-        if (!s.who)
-            return fail(ErrorCode::unauthenticated,
-                        "the orders topic needs a token (Authorization header or ?access_token=)");
-        r.filter.scope = "orders";
-        const std::string sub = s.who->sub.str();
-        switch (s.who->role) {
-            case Role::user:
-                r.keys.push_back("orders:" + sub);
-                r.filter.user_id = sub;
-                break;
-            case Role::merchant:
-                r.keys.push_back("orders:" + sub);
-                r.filter.merchant_id = sub;
-                break;
-            case Role::admin:
-                r.keys.push_back(kAllOrders);
-                r.filter.everything = true;
-                break;
+    switch (name->kind) {
+        case TopicName::Kind::orders: {
+            if (!s.who)
+                return fail(
+                    ErrorCode::unauthenticated,
+                    "the orders topic needs a token (Authorization header or ?access_token=)");
+            r.filter.scope = "orders";
+            const std::string sub = s.who->sub.str();
+            switch (s.who->role) {
+                case Role::user:
+                    r.keys.push_back("orders:" + sub);
+                    r.filter.user_id = sub;
+                    break;
+                case Role::merchant:
+                    r.keys.push_back("orders:" + sub);
+                    r.filter.merchant_id = sub;
+                    break;
+                case Role::admin:
+                    r.keys.push_back(kAllOrders);
+                    r.filter.everything = true;
+                    break;
+            }
+            return r;
         }
-        return r;
-    }
-    if (topic == "earnings") {
-        // A creator's own commission entries; a shop's, what it owes; everything for an admin.
-        if (!s.who) return fail(ErrorCode::unauthenticated, "the earnings topic needs a token");
-        r.filter.scope = "earnings";
-        const std::string sub = s.who->sub.str();
-        switch (s.who->role) {
-            case Role::user:
-                r.keys.push_back("earnings:" + sub);
-                r.filter.user_id = sub;
-                break;
-            case Role::merchant:
-                r.keys.push_back("earnings:" + sub);
-                r.filter.merchant_id = sub;
-                break;
-            case Role::admin:
-                r.keys.push_back("earnings:*");
-                r.filter.everything = true;
-                break;
+        case TopicName::Kind::earnings: {
+            // A creator's own commission entries; a shop's, what it owes; everything for an
+            // admin.
+            if (!s.who) return fail(ErrorCode::unauthenticated, "the earnings topic needs a token");
+            r.filter.scope = "earnings";
+            const std::string sub = s.who->sub.str();
+            switch (s.who->role) {
+                case Role::user:
+                    r.keys.push_back("earnings:" + sub);
+                    r.filter.user_id = sub;
+                    break;
+                case Role::merchant:
+                    r.keys.push_back("earnings:" + sub);
+                    r.filter.merchant_id = sub;
+                    break;
+                case Role::admin:
+                    r.keys.push_back("earnings:*");
+                    r.filter.everything = true;
+                    break;
+            }
+            return r;
         }
-        return r;
-    }
-    if (topic == "inventory") {
-        if (!s.who) return fail(ErrorCode::unauthenticated, "the inventory topic needs a token");
-        if (s.who->role != Role::merchant)
-            return fail(ErrorCode::forbidden, "the inventory topic is a merchant's own SKUs");
-        r.keys.push_back("inventory:" + s.who->sub.str());
-        r.filter.scope = "sku";
-        r.filter.merchant_id = s.who->sub.str();
-        return r;
-    }
-    const auto colon = topic.find(':');
-    const std::string kind = topic.substr(0, colon);
-    const std::string id = colon == std::string::npos ? "" : topic.substr(colon + 1);
-    if (kind == "sku" && colon != std::string::npos) {
-        auto sku_id = engine::SkuId::parse(id);
-        if (!sku_id) return fail(ErrorCode::invalid_request, "topic: " + sku_id.error().detail);
-        auto found = db_.read([&](db::Tx& tx) -> engine::Result<bool> {
-            return db::find_sku(tx, *sku_id).has_value();
-        });
-        if (!found) return fail(found.error());
-        if (!*found) return fail(ErrorCode::not_found, "no SKU " + id);
-        r.keys.push_back("sku:" + id);
-        r.filter.scope = "sku";
-        r.filter.sku_ids.push_back(id);
-        return r;
-    }
-    if (kind == "note" && colon != std::string::npos) {
-        auto note_id = engine::NoteId::parse(id);
-        if (!note_id) return fail(ErrorCode::invalid_request, "topic: " + note_id.error().detail);
-        auto note = db_.read([&](db::Tx& tx) -> engine::Result<std::optional<engine::Note>> {
-            return db::find_note(tx, *note_id);
-        });
-        if (!note) return fail(note.error());
-        if (!*note) return fail(ErrorCode::not_found, "no note " + id);
-        r.filter.scope = "sku";
-        for (const auto& sku : (*note)->skus) {
-            r.keys.push_back("sku:" + sku.str());
-            r.filter.sku_ids.push_back(sku.str());
+        case TopicName::Kind::inventory:
+            if (!s.who)
+                return fail(ErrorCode::unauthenticated, "the inventory topic needs a token");
+            if (s.who->role != Role::merchant)
+                return fail(ErrorCode::forbidden, "the inventory topic is a merchant's own SKUs");
+            r.keys.push_back("inventory:" + s.who->sub.str());
+            r.filter.scope = "sku";
+            r.filter.merchant_id = s.who->sub.str();
+            return r;
+        case TopicName::Kind::sku: {
+            const auto sku_id = engine::SkuId::trusted(name->id);
+            auto found = db_.read([&](db::Tx& tx) -> engine::Result<bool> {
+                return db::find_sku(tx, sku_id).has_value();
+            });
+            if (!found) return fail(found.error());
+            if (!*found) return fail(ErrorCode::not_found, "no SKU " + name->id);
+            r.keys.push_back("sku:" + name->id);
+            r.filter.scope = "sku";
+            r.filter.sku_ids.push_back(name->id);
+            return r;
         }
-        return r;
+        case TopicName::Kind::note: {
+            const auto note_id = engine::NoteId::trusted(name->id);
+            auto note = db_.read([&](db::Tx& tx) -> engine::Result<std::optional<engine::Note>> {
+                return db::find_note(tx, note_id);
+            });
+            if (!note) return fail(note.error());
+            if (!*note) return fail(ErrorCode::not_found, "no note " + name->id);
+            r.filter.scope = "sku";
+            for (const auto& sku : (*note)->skus) {
+                r.keys.push_back("sku:" + sku.str());
+                r.filter.sku_ids.push_back(sku.str());
+            }
+            return r;
+        }
     }
-    return fail(ErrorCode::invalid_request,
-                "topic: expected \"orders\", \"earnings\", \"inventory\", \"note:<id>\" or "
-                "\"sku:<id>\"");
+    return fail(ErrorCode::internal, "unknown topic kind");
 }
 
 void StreamHub::subscribe(std::uint64_t id, Session& s, const std::string& topic,

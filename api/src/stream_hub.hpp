@@ -154,6 +154,25 @@ class StreamHub {
     std::chrono::steady_clock::time_point next_purge_{};
 };
 
+// A client's text message: {"op":"subscribe"|"unsubscribe","topic":T,"after_seq":N?}. Anything
+// else (not JSON, unknown fields, another op, after_seq on an unsubscribe, a topic over 100
+// bytes) is invalid_request, answered with an error frame.
+struct ClientMessage {
+    std::string op;
+    std::string topic;
+    std::optional<std::int64_t> after_seq;
+};
+engine::Result<ClientMessage> parse_client_message(const std::string& text);
+
+// What a topic names, before it is resolved for a caller: "orders", "earnings", "inventory",
+// "sku:<id>" or "note:<id>" (the id checked for its prefix and shape). Anything else is
+// invalid_request.
+struct TopicName {
+    enum class Kind { orders, earnings, inventory, sku, note } kind = Kind::orders;
+    std::string id;  // sku and note
+};
+engine::Result<TopicName> parse_topic(const std::string& topic);
+
 // The frames the stream sends, as text.
 std::string event_frame(const db::EventRow& e, const std::string& topic);
 std::string error_frame(const engine::Error& e, const std::string& topic);

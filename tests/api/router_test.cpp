@@ -41,3 +41,22 @@ TEST_CASE("routes match by method and pattern") {
     CHECK(head.route->method == "GET");
     CHECK_FALSE(r.match("HEAD", {"v1", "skus", "sku_1", "stock-adjustments"}).route);
 }
+
+TEST_CASE("request targets are parsed into the decoded path segments and query parameters") {
+    auto t = parse_target("/v1/notes/nte%5F1?sku_id=sku_1&limit=5&x=a%20b&flag");
+    REQUIRE(t);
+    CHECK(t->path == "/v1/notes/nte_1");  // decoded, like the segments
+    CHECK(t->segments == std::vector<std::string>{"v1", "notes", "nte_1"});
+    REQUIRE(t->query.size() == 4);
+    CHECK(t->query[0] == std::pair<std::string, std::string>{"sku_id", "sku_1"});
+    CHECK(t->query[2].second == "a b");
+    CHECK(t->query[3] == std::pair<std::string, std::string>{"flag", ""});
+
+    CHECK_FALSE(parse_target("v1/notes"));           // not origin form
+    CHECK_FALSE(parse_target("http://x/v1/notes"));  // absolute form
+    CHECK_FALSE(parse_target("/v1/no tes"));         // a space
+    CHECK_FALSE(parse_target("/v1/notes?a=%zz"));    // a bad escape
+    auto root = parse_target("/");
+    REQUIRE(root);
+    CHECK(root->segments.empty());
+}

@@ -196,3 +196,33 @@ TEST_CASE("a resume's backlog is bounded by half the send queue") {
     CHECK(type_of(frames[1]) == "subscribed");
     hub.stop();
 }
+
+TEST_CASE("client messages and topics are parsed strictly") {
+    auto m = api::parse_client_message(R"({"op":"subscribe","topic":"sku:sku_1","after_seq":7})");
+    REQUIRE(m);
+    CHECK(m->op == "subscribe");
+    CHECK(m->topic == "sku:sku_1");
+    CHECK(m->after_seq == 7);
+    CHECK_FALSE(api::parse_client_message("subscribe"));
+    CHECK_FALSE(api::parse_client_message(R"({"op":"publish","topic":"orders"})"));
+    CHECK_FALSE(
+        api::parse_client_message(R"({"op":"unsubscribe","topic":"orders","after_seq":1})"));
+    CHECK_FALSE(api::parse_client_message(R"({"op":"subscribe","topic":"orders","x":1})"));
+    CHECK_FALSE(api::parse_client_message(R"({"op":"subscribe","topic":"orders","after_seq":-1})"));
+
+    auto sku = api::parse_topic("sku:sku_1");
+    REQUIRE(sku);
+    CHECK(sku->kind == api::TopicName::Kind::sku);
+    CHECK(sku->id == "sku_1");
+    CHECK(api::parse_topic("note:nte_1")->kind == api::TopicName::Kind::note);
+    CHECK(api::parse_topic("orders")->kind == api::TopicName::Kind::orders);
+    CHECK(api::parse_topic("earnings")->kind == api::TopicName::Kind::earnings);
+    CHECK(api::parse_topic("inventory")->kind == api::TopicName::Kind::inventory);
+    for (const char* bad :
+         {"sku:", "sku:nte_1", "sku:sku_\"x", "note", "orders:x", "", "SKU:sku_1"}) {
+        CAPTURE(bad);
+        auto r = api::parse_topic(bad);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == engine::ErrorCode::invalid_request);
+    }
+}

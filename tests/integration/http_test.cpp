@@ -245,6 +245,12 @@ TEST_SUITE("integration_http") {
         CHECK_PROBLEM(c.patch("/v1/merchants/me", R"({"name":"x"})", merchant,
                               {{"Content-Type", "text/plain"}}),
                       415, "unsupported_media_type");
+        // A Content-Type that is not UTF-8 (HTTP allows such bytes in a header) is quoted in the
+        // detail with U+FFFD: the problem body stays valid JSON (found by fuzz_router).
+        const auto odd =
+            c.post("/v1/products", body, merchant, {{"Content-Type", "text/\xff\xfe"}});
+        CHECK_PROBLEM(odd, 415, "unsupported_media_type");
+        CHECK(odd.body.find("text/\xEF\xBF\xBD\xEF\xBF\xBD") != std::string::npos);
         // A body without any Content-Type.
         const auto bare = raw_exchange(
             server.port(), request_head("POST", "/v1/products",
