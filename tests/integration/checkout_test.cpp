@@ -29,27 +29,6 @@ HttpResponse checkout(HttpClient& c, const Actor& u, const std::string& key,
     return c.post("/v1/checkouts", body, u.auth, {{"Idempotency-Key", key}});
 }
 
-// The inventory invariants of a SKU, read from the database: available >= 0,
-// reserved = SUM(held reservations) = SUM(ledger reserved deltas), on_hand = SUM(ledger).
-void check_invariants(const ServerProcess& s, const std::string& sku) {
-    INFO("sku ", sku);
-    const auto on_hand = db_int(s, "SELECT on_hand FROM skus WHERE id = ?1", {sku});
-    const auto reserved = db_int(s, "SELECT reserved FROM skus WHERE id = ?1", {sku});
-    CHECK(on_hand - reserved >= 0);
-    CHECK(reserved == db_int(s,
-                             "SELECT COALESCE(SUM(quantity), 0) FROM reservations "
-                             "WHERE sku_id = ?1 AND state = 'held'",
-                             {sku}));
-    CHECK(reserved == db_int(s,
-                             "SELECT COALESCE(SUM(reserved_delta), 0) FROM inventory_ledger "
-                             "WHERE sku_id = ?1",
-                             {sku}));
-    CHECK(on_hand == db_int(s,
-                            "SELECT COALESCE(SUM(on_hand_delta), 0) FROM inventory_ledger "
-                            "WHERE sku_id = ?1",
-                            {sku}));
-}
-
 json::value inventory(HttpClient& c, const Actor& m, const std::string& sku) {
     const auto r = c.get("/v1/skus/" + sku + "/inventory", m.auth);
     REQUIRE_STATUS(r, 200);
@@ -123,8 +102,8 @@ TEST_SUITE("integration_checkout") {
         CHECK(jint(inv, "/available") == 8);
         CHECK(jint(c.get("/v1/skus/" + glow_sku).json(), "/available") == 4);
         CHECK(c.get("/v1/cart", buyer.auth).json().at_pointer("/items").as_array().empty());
-        check_invariants(server, tea_sku);
-        check_invariants(server, glow_sku);
+        check_stock_invariants(server, tea_sku);
+        check_stock_invariants(server, glow_sku);
 
         // the same request again: the same bytes, nothing new
         const auto again = checkout(c, buyer, "chk-key-1");
@@ -210,7 +189,7 @@ TEST_SUITE("integration_checkout") {
         CHECK(jint(inv, "/reserved") == 10);
         CHECK(jint(inv, "/available") == 0);
         CHECK(db_int(server, "SELECT COUNT(*) FROM orders") == 10);
-        check_invariants(server, sku);
+        check_stock_invariants(server, sku);
         // the losers' carts still hold their line, flagged short of stock
         int flagged = 0;
         for (const auto& b : buyers) {
@@ -248,8 +227,8 @@ TEST_SUITE("integration_checkout") {
         CHECK(jint(inventory(c, m, scarce), "/reserved") == 0);
         CHECK(db_int(server, "SELECT COUNT(*) FROM checkouts") == 0);
         CHECK(c.get("/v1/cart", buyer.auth).json().at_pointer("/items").as_array().size() == 2);
-        check_invariants(server, plenty);
-        check_invariants(server, scarce);
+        check_stock_invariants(server, plenty);
+        check_stock_invariants(server, scarce);
         // with the line fixed and a new key, it goes through
         REQUIRE_STATUS(put_line(c, buyer, scarce, 1), 200);
         CHECK(checkout(c, buyer, "short-2").status == 201);
@@ -285,7 +264,7 @@ TEST_SUITE("integration_checkout") {
         CHECK(db_int(server.db_path(),
                      "SELECT COUNT(*) FROM inventory_ledger WHERE sku_id = ?1 AND kind = 'release'",
                      {sku}) == 1);
-        check_invariants(server, sku);
+        check_stock_invariants(server, sku);
         // expired is final
         const auto order = jstr(after, "/orders/0/id");
         CHECK_PROBLEM(c.post("/v1/orders/" + order + "/cancel", "", buyer.auth), 409,
@@ -345,7 +324,7 @@ TEST_SUITE("integration_checkout") {
         const auto chk = c.get("/v1/checkouts/" + jstr(r.json(), "/id"), buyer.auth).json();
         CHECK(jstr(chk, "/status") == "cancelled");
         CHECK(jstr(chk, "/payment/status") == "cancelled");
-        check_invariants(server, sku);
+        check_stock_invariants(server, sku);
         CHECK_PROBLEM(c.post(base + "/cancel", "", m.auth), 409, "invalid_transition");
         CHECK(jint(c.get("/v1/skus/" + sku).json(), "/available") == 5);
         CHECK(c.get("/v1/orders?status=cancelled", m.auth)

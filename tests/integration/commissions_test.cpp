@@ -16,12 +16,6 @@ std::string bare(const Actor& a) {
     return a.auth.substr(a.auth.find(' ') + 1);
 }
 
-ServerOptions with_args(std::vector<std::string> args) {
-    ServerOptions o;
-    o.extra_args = std::move(args);
-    return o;
-}
-
 HttpResponse put_line(HttpClient& c, const Actor& buyer, const std::string& sku,
                       std::int64_t quantity, const std::string& note = "") {
     std::string body = R"({"quantity":)" + std::to_string(quantity);

@@ -14,12 +14,6 @@ using api::Role;
 
 namespace {
 
-ServerOptions with_args(std::vector<std::string> args) {
-    ServerOptions o;
-    o.extra_args = std::move(args);
-    return o;
-}
-
 // A product with one SKU of `stock` units limited to `limit` per buyer (none: no limit);
 // returns the SKU's id.
 std::string limited_sku(HttpClient& c, const Actor& merchant, std::int64_t stock,
@@ -29,17 +23,6 @@ std::string limited_sku(HttpClient& c, const Actor& merchant, std::int64_t stock
     const auto r = c.post("/v1/products", to_json(body), merchant.auth);
     REQUIRE_STATUS(r, 201);
     return jstr(r.json(), "/skus/0/id");
-}
-
-HttpResponse put_line(HttpClient& c, const Actor& u, const std::string& sku,
-                      std::int64_t quantity) {
-    return c.request("PUT", "/v1/cart/items/" + sku,
-                     R"({"quantity":)" + std::to_string(quantity) + "}",
-                     {{"Authorization", u.auth}, {"Content-Type", "application/json"}});
-}
-
-HttpResponse checkout(HttpClient& c, const Actor& u, const std::string& key) {
-    return c.post("/v1/checkouts", kAddressBody, u.auth, {{"Idempotency-Key", key}});
 }
 
 HttpResponse extend(HttpClient& c, const std::string& auth, const std::string& checkout_id,
@@ -126,7 +109,7 @@ TEST_SUITE("integration_flash_sale") {
         const auto sku = limited_sku(c, m, 50, 3);
 
         // the cart: a quantity above the limit is 409 conflict naming sku, limit and allowance
-        const auto too_many = put_line(c, buyer, sku, 4);
+        const auto too_many = put_cart_line(c, buyer, sku, 4);
         CHECK_PROBLEM(too_many, 409, "conflict");
         CHECK(contains(too_many.body, sku));
         CHECK(contains(too_many.body, "limited to 3 per buyer"));
@@ -134,17 +117,17 @@ TEST_SUITE("integration_flash_sale") {
         CHECK(cart_quantity(c, buyer) == 0);
 
         // buy 1, then 2 more fit in the cart
-        REQUIRE_STATUS(put_line(c, buyer, sku, 1), 200);
-        const auto first = checkout(c, buyer, "fs-1");
+        REQUIRE_STATUS(put_cart_line(c, buyer, sku, 1), 200);
+        const auto first = post_checkout(c, buyer, "fs-1");
         REQUIRE_STATUS(first, 201);
         CHECK(reserved_of(server, sku) == 1);
-        CHECK_PROBLEM(put_line(c, buyer, sku, 3), 409, "conflict");
-        REQUIRE_STATUS(put_line(c, buyer, sku, 2), 200);
+        CHECK_PROBLEM(put_cart_line(c, buyer, sku, 3), 409, "conflict");
+        REQUIRE_STATUS(put_cart_line(c, buyer, sku, 2), 200);
 
         // the merchant lowers the limit to 2 while the line waits in the cart: the checkout
         // refuses with 409, names the sku, the limit and what is left, and changes nothing
         REQUIRE_STATUS(c.patch("/v1/skus/" + sku, R"({"per_user_limit":2})", m.auth), 200);
-        const auto refused = checkout(c, buyer, "fs-2");
+        const auto refused = post_checkout(c, buyer, "fs-2");
         CHECK_PROBLEM(refused, 409, "conflict");
         CHECK(contains(refused.body, sku));
         CHECK(contains(refused.body, "limited to 2 per buyer"));
@@ -154,7 +137,7 @@ TEST_SUITE("integration_flash_sale") {
         CHECK(db_int(server, "SELECT COUNT(*) FROM checkouts WHERE user_id = ?1", {buyer.id}) == 1);
         CHECK(cart_quantity(c, buyer) == 2);  // the cart is kept for the buyer to fix
         // the refusal is the key's answer: a retry with the same key gets it again
-        const auto retried = checkout(c, buyer, "fs-2");
+        const auto retried = post_checkout(c, buyer, "fs-2");
         CHECK(retried.status == 409);
         CHECK(retried.body == refused.body);
 
@@ -162,18 +145,18 @@ TEST_SUITE("integration_flash_sale") {
         const auto order = jstr(first.json(), "/orders/0/id");
         REQUIRE_STATUS(c.post("/v1/orders/" + order + "/cancel", "", buyer.auth), 200);
         CHECK(units_held(server, buyer, sku) == 0);
-        const auto second = checkout(c, buyer, "fs-3");
+        const auto second = post_checkout(c, buyer, "fs-3");
         REQUIRE_STATUS(second, 201);
         CHECK(reserved_of(server, sku) == 2);
         CHECK(units_held(server, buyer, sku) == 2);
-        const auto none_left = put_line(c, buyer, sku, 1);
+        const auto none_left = put_cart_line(c, buyer, sku, 1);
         CHECK_PROBLEM(none_left, 409, "conflict");
         CHECK(contains(none_left.body, "may buy 0 more"));
 
         // the limit is per buyer: another user buys as usual
         const auto other = new_user(server);
-        REQUIRE_STATUS(put_line(c, other, sku, 2), 200);
-        REQUIRE_STATUS(checkout(c, other, "fs-other"), 201);
+        REQUIRE_STATUS(put_cart_line(c, other, sku, 2), 200);
+        REQUIRE_STATUS(post_checkout(c, other, "fs-other"), 201);
         CHECK(reserved_of(server, sku) == 4);
     }
 
@@ -185,8 +168,8 @@ TEST_SUITE("integration_flash_sale") {
         const auto sku = limited_sku(c, m, 50, 2);
 
         // one unit bought and paid
-        REQUIRE_STATUS(put_line(c, buyer, sku, 1), 200);
-        const auto paid = checkout(c, buyer, "ex-1");
+        REQUIRE_STATUS(put_cart_line(c, buyer, sku, 1), 200);
+        const auto paid = post_checkout(c, buyer, "ex-1");
         REQUIRE_STATUS(paid, 201);
         const auto payment = jstr(paid.json(), "/payment/id");
         REQUIRE_STATUS(c.post("/v1/payments/" + payment + "/confirm", kGoodCard, buyer.auth), 200);
@@ -199,10 +182,10 @@ TEST_SUITE("integration_flash_sale") {
         CHECK(units_held(server, buyer, sku) == 1);
 
         // one more, left unpaid until it expires
-        REQUIRE_STATUS(put_line(c, buyer, sku, 1), 200);
-        const auto unpaid = checkout(c, buyer, "ex-2");
+        REQUIRE_STATUS(put_cart_line(c, buyer, sku, 1), 200);
+        const auto unpaid = post_checkout(c, buyer, "ex-2");
         REQUIRE_STATUS(unpaid, 201);
-        CHECK_PROBLEM(put_line(c, buyer, sku, 1), 409, "conflict");
+        CHECK_PROBLEM(put_cart_line(c, buyer, sku, 1), 409, "conflict");
         const auto id = jstr(unpaid.json(), "/id");
         REQUIRE(eventually(
             [&] {
@@ -211,8 +194,8 @@ TEST_SUITE("integration_flash_sale") {
             },
             std::chrono::seconds(5)));
         CHECK(units_held(server, buyer, sku) == 1);
-        REQUIRE_STATUS(put_line(c, buyer, sku, 1), 200);
-        REQUIRE_STATUS(checkout(c, buyer, "ex-3"), 201);
+        REQUIRE_STATUS(put_cart_line(c, buyer, sku, 1), 200);
+        REQUIRE_STATUS(post_checkout(c, buyer, "ex-3"), 201);
         CHECK(units_held(server, buyer, sku) == 2);
     }
 
@@ -231,10 +214,10 @@ TEST_SUITE("integration_flash_sale") {
         // Before the sale: 2 units bought while the SKU had no limit, and 1 more waiting in the
         // cart. Then the limit of 2 is set and 20 clients check the cart out at once: the cart
         // was filled before the limit, so only the checkout's own check can refuse them.
-        REQUIRE_STATUS(put_line(c, buyer, sku, 2), 200);
-        const auto early = checkout(c, buyer, "early");
+        REQUIRE_STATUS(put_cart_line(c, buyer, sku, 2), 200);
+        const auto early = post_checkout(c, buyer, "early");
         REQUIRE_STATUS(early, 201);
-        REQUIRE_STATUS(put_line(c, buyer, sku, 1), 200);
+        REQUIRE_STATUS(put_cart_line(c, buyer, sku, 1), 200);
         REQUIRE_STATUS(c.patch("/v1/skus/" + sku, R"({"per_user_limit":2})", m.auth), 200);
         {
             std::atomic<bool> start{false};
@@ -244,7 +227,7 @@ TEST_SUITE("integration_flash_sale") {
                 burst.emplace_back([&, i] {
                     HttpClient own(server.port());
                     while (!start.load()) std::this_thread::yield();
-                    const auto r = checkout(own, buyer, "burst-" + std::to_string(i));
+                    const auto r = post_checkout(own, buyer, "burst-" + std::to_string(i));
                     if (r.status == 409 && contains(r.body, "limited to 2")) ++refused_by_limit;
                 });
             }
@@ -268,10 +251,10 @@ TEST_SUITE("integration_flash_sale") {
         std::vector<std::string> unexpected;
         race(server, kClients, [&](int i, HttpClient& own) {
             for (int round = 0; round < 3; ++round) {
-                const auto put = put_line(own, buyer, sku, 1);
+                const auto put = put_cart_line(own, buyer, sku, 1);
                 if (put.status == 409 && contains(put.body, "limited to 2")) ++limit_refusals;
-                const auto r =
-                    checkout(own, buyer, "race-" + std::to_string(i) + "-" + std::to_string(round));
+                const auto r = post_checkout(
+                    own, buyer, "race-" + std::to_string(i) + "-" + std::to_string(round));
                 if (r.status == 201) {
                     ++created;
                 } else if (r.status == 409 && contains(r.body, "limited to 2")) {
@@ -307,12 +290,12 @@ TEST_SUITE("integration_flash_sale") {
         const auto sku = limited_sku(c, m, 100, std::nullopt);
 
         // three attempts pass (one buys, two find the cart empty), the fourth is limited
-        REQUIRE_STATUS(put_line(c, buyer, sku, 1), 200);
-        REQUIRE_STATUS(checkout(c, buyer, "rl-1"), 201);
-        CHECK_PROBLEM(checkout(c, buyer, "rl-2"), 409, "conflict");
-        CHECK_PROBLEM(checkout(c, buyer, "rl-3"), 409, "conflict");
-        REQUIRE_STATUS(put_line(c, buyer, sku, 1), 200);
-        const auto limited = checkout(c, buyer, "rl-4");
+        REQUIRE_STATUS(put_cart_line(c, buyer, sku, 1), 200);
+        REQUIRE_STATUS(post_checkout(c, buyer, "rl-1"), 201);
+        CHECK_PROBLEM(post_checkout(c, buyer, "rl-2"), 409, "conflict");
+        CHECK_PROBLEM(post_checkout(c, buyer, "rl-3"), 409, "conflict");
+        REQUIRE_STATUS(put_cart_line(c, buyer, sku, 1), 200);
+        const auto limited = post_checkout(c, buyer, "rl-4");
         CHECK_PROBLEM(limited, 429, "rate_limited");
         REQUIRE(limited.has_header("Retry-After"));
         const auto retry_after = std::stoll(limited.header("Retry-After"));
@@ -326,12 +309,12 @@ TEST_SUITE("integration_flash_sale") {
         CHECK(db_int(server, "SELECT COUNT(*) FROM journal WHERE idem_key = 'rl-4'") == 0);
 
         // another user is not affected
-        REQUIRE_STATUS(put_line(c, other, sku, 1), 200);
-        REQUIRE_STATUS(checkout(c, other, "rl-other"), 201);
+        REQUIRE_STATUS(put_cart_line(c, other, sku, 1), 200);
+        REQUIRE_STATUS(post_checkout(c, other, "rl-other"), 201);
 
         // after Retry-After the same key runs normally (the 429 was not stored under it)
         std::this_thread::sleep_for(std::chrono::milliseconds(retry_after * 1000 + 100));
-        const auto later = checkout(c, buyer, "rl-4");
+        const auto later = post_checkout(c, buyer, "rl-4");
         REQUIRE_STATUS(later, 201);
         CHECK(reserved_of(server, sku) == 3);
 
@@ -347,12 +330,12 @@ TEST_SUITE("integration_flash_sale") {
         const auto buyer = new_user(server);
         // empty-cart attempts are quick refusals, but each one counts
         for (int i = 0; i < 10; ++i) {
-            CHECK_PROBLEM(checkout(c, buyer, "d-" + std::to_string(i)), 409, "conflict");
+            CHECK_PROBLEM(post_checkout(c, buyer, "d-" + std::to_string(i)), 409, "conflict");
         }
-        const auto limited = checkout(c, buyer, "d-10");
+        const auto limited = post_checkout(c, buyer, "d-10");
         CHECK_PROBLEM(limited, 429, "rate_limited");
         CHECK(std::stoll(limited.header("Retry-After")) >= 1);
-        CHECK_PROBLEM(checkout(c, new_user(server), "d-0"), 409, "conflict");
+        CHECK_PROBLEM(post_checkout(c, new_user(server), "d-0"), 409, "conflict");
     }
 
     TEST_CASE("extend a checkout once: owner only, later expiry, second time 409, replayable") {
@@ -365,8 +348,8 @@ TEST_SUITE("integration_flash_sale") {
         const auto stranger = new_user(server);
         const auto sku = limited_sku(c, m, 10, std::nullopt);
 
-        REQUIRE_STATUS(put_line(c, buyer, sku, 1), 200);
-        const auto created = checkout(c, buyer, "ext-1");
+        REQUIRE_STATUS(put_cart_line(c, buyer, sku, 1), 200);
+        const auto created = post_checkout(c, buyer, "ext-1");
         REQUIRE_STATUS(created, 201);
         CHECK_FALSE(jbool(created.json(), "/extended"));
         const auto id = jstr(created.json(), "/id");
@@ -400,8 +383,8 @@ TEST_SUITE("integration_flash_sale") {
               second_expiry);
 
         // while its payment is processing a checkout may be extended too
-        REQUIRE_STATUS(put_line(c, buyer, sku, 1), 200);
-        const auto paying = checkout(c, buyer, "ext-2");
+        REQUIRE_STATUS(put_cart_line(c, buyer, sku, 1), 200);
+        const auto paying = post_checkout(c, buyer, "ext-2");
         REQUIRE_STATUS(paying, 201);
         const auto paying_id = jstr(paying.json(), "/id");
         const auto payment = jstr(paying.json(), "/payment/id");
@@ -414,8 +397,8 @@ TEST_SUITE("integration_flash_sale") {
         CHECK(jstr(during.json(), "/payment/status") == "processing");
 
         // once paid, no more
-        REQUIRE_STATUS(put_line(c, buyer, sku, 1), 200);
-        const auto third = checkout(c, buyer, "ext-3");
+        REQUIRE_STATUS(put_cart_line(c, buyer, sku, 1), 200);
+        const auto third = post_checkout(c, buyer, "ext-3");
         REQUIRE_STATUS(third, 201);
         const auto third_id = jstr(third.json(), "/id");
         const auto third_payment = jstr(third.json(), "/payment/id");
@@ -467,8 +450,8 @@ TEST_SUITE("integration_flash_sale") {
         const auto m = new_merchant(server);
         const auto buyer = new_user(server);
         const auto sku = limited_sku(c, m, 10, std::nullopt);
-        REQUIRE_STATUS(put_line(c, buyer, sku, 1), 200);
-        const auto created = checkout(c, buyer, "exp-1");
+        REQUIRE_STATUS(put_cart_line(c, buyer, sku, 1), 200);
+        const auto created = post_checkout(c, buyer, "exp-1");
         REQUIRE_STATUS(created, 201);
         const auto id = jstr(created.json(), "/id");
         REQUIRE(eventually(

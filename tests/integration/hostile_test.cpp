@@ -34,12 +34,6 @@ using api::Role;
 
 namespace {
 
-ServerOptions with_args(std::vector<std::string> args) {
-    ServerOptions o;
-    o.extra_args = std::move(args);
-    return o;
-}
-
 bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
 }

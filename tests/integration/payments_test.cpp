@@ -10,12 +10,6 @@ using api::Role;
 
 namespace {
 
-ServerOptions with_args(std::vector<std::string> args) {
-    ServerOptions o;
-    o.extra_args = std::move(args);
-    return o;
-}
-
 struct Shop {
     Actor merchant;
     Actor buyer;

@@ -25,38 +25,6 @@ ServerOptions race_server(std::vector<std::string> args = {}) {
     return o;
 }
 
-HttpResponse put_line(HttpClient& c, const Actor& u, const std::string& sku,
-                      std::int64_t quantity) {
-    return c.request("PUT", "/v1/cart/items/" + sku,
-                     R"({"quantity":)" + std::to_string(quantity) + "}",
-                     {{"Authorization", u.auth}, {"Content-Type", "application/json"}});
-}
-
-HttpResponse checkout(HttpClient& c, const Actor& u, const std::string& key) {
-    return c.post("/v1/checkouts", kAddressBody, u.auth, {{"Idempotency-Key", key}});
-}
-
-// on_hand and reserved agree with the held reservations and the inventory ledger.
-void check_stock(const ServerProcess& s, const std::string& sku) {
-    INFO("sku ", sku);
-    const auto on_hand = db_int(s, "SELECT on_hand FROM skus WHERE id = ?1", {sku});
-    const auto reserved = db_int(s, "SELECT reserved FROM skus WHERE id = ?1", {sku});
-    CHECK(reserved >= 0);
-    CHECK(on_hand - reserved >= 0);
-    CHECK(reserved == db_int(s,
-                             "SELECT COALESCE(SUM(quantity), 0) FROM reservations "
-                             "WHERE sku_id = ?1 AND state = 'held'",
-                             {sku}));
-    CHECK(reserved == db_int(s,
-                             "SELECT COALESCE(SUM(reserved_delta), 0) FROM inventory_ledger "
-                             "WHERE sku_id = ?1",
-                             {sku}));
-    CHECK(on_hand == db_int(s,
-                            "SELECT COALESCE(SUM(on_hand_delta), 0) FROM inventory_ledger "
-                            "WHERE sku_id = ?1",
-                            {sku}));
-}
-
 std::string checkout_status(HttpClient& c, const Actor& u, const std::string& id) {
     return jstr(c.get("/v1/checkouts/" + id, u.auth).json(), "/status");
 }
@@ -82,12 +50,12 @@ TEST_SUITE("integration_races") {
             for (int i = 0; i < kBuyers; ++i) {
                 buyers.push_back(new_user(server));
                 qty.push_back(1 + static_cast<std::int64_t>(rng() % 3));
-                REQUIRE_STATUS(put_line(setup, buyers.back(), sku, qty.back()), 200);
+                REQUIRE_STATUS(put_cart_line(setup, buyers.back(), sku, qty.back()), 200);
             }
             std::vector<int> status(kBuyers, 0);
             std::vector<std::string> code(kBuyers), checkout_id(kBuyers);
             race(server, kBuyers, [&](int i, HttpClient& c) {
-                const auto r = checkout(c, buyers[i], "last-" + std::to_string(i));
+                const auto r = post_checkout(c, buyers[i], "last-" + std::to_string(i));
                 status[i] = r.status;
                 if (r.status == 201) {
                     checkout_id[i] = jstr(r.json(), "/id");
@@ -126,7 +94,7 @@ TEST_SUITE("integration_races") {
                          "SELECT COUNT(*) FROM orders o JOIN order_lines l ON l.order_id = o.id "
                          "WHERE l.sku_id = ?1",
                          {sku}) == created);
-            check_stock(server, sku);
+            check_stock_invariants(server, sku);
         }
     }
 
@@ -137,11 +105,11 @@ TEST_SUITE("integration_races") {
         const auto buyer = new_user(server);
         const auto sku =
             jstr(create_product(setup, m.auth, "Once", {{"one", 4200, 50}}), "/skus/0/id");
-        REQUIRE_STATUS(put_line(setup, buyer, sku, 2), 200);
+        REQUIRE_STATUS(put_cart_line(setup, buyer, sku, 2), 200);
         constexpr int kRequests = 100;
         std::vector<HttpResponse> answers(kRequests);
         race(server, kRequests,
-             [&](int i, HttpClient& c) { answers[i] = checkout(c, buyer, "one-key"); });
+             [&](int i, HttpClient& c) { answers[i] = post_checkout(c, buyer, "one-key"); });
         REQUIRE_STATUS(answers[0], 201);
         for (int i = 1; i < kRequests; ++i) {
             INFO("answer ", i);
@@ -156,7 +124,7 @@ TEST_SUITE("integration_races") {
                      "SELECT COUNT(*) FROM journal WHERE kind = 'http' AND target = "
                      "'/v1/checkouts' AND actor = ?1",
                      {buyer.id}) == 1);
-        check_stock(server, sku);
+        check_stock_invariants(server, sku);
     }
 
     TEST_CASE("payment successes racing the expiry sweeper: exactly one winner each") {
@@ -181,7 +149,7 @@ TEST_SUITE("integration_races") {
         std::vector<Buy> buys;
         for (int i = 0; i < kCheckouts; ++i) {
             Buy b{new_user(server), "", "", "", {}};
-            REQUIRE_STATUS(put_line(setup, b.buyer, sku, 1), 200);
+            REQUIRE_STATUS(put_cart_line(setup, b.buyer, sku, 1), 200);
             buys.push_back(b);
         }
         std::vector<int> delay_ms(kCheckouts);
@@ -190,7 +158,7 @@ TEST_SUITE("integration_races") {
         std::vector<int> made(kCheckouts, 0), confirmed(kCheckouts, 0);
         race(server, kCheckouts, [&](int i, HttpClient& c) {
             auto& b = buys[i];
-            const auto r = checkout(c, b.buyer, "clock-" + std::to_string(i));
+            const auto r = post_checkout(c, b.buyer, "clock-" + std::to_string(i));
             b.created = std::chrono::steady_clock::now();
             made[i] = r.status;
             if (r.status != 201) return;
@@ -264,7 +232,7 @@ TEST_SUITE("integration_races") {
         // Every sale took its unit once; every expiry gave it back.
         CHECK(db_int(server, "SELECT on_hand FROM skus WHERE id = ?1", {sku}) == kCheckouts - paid);
         CHECK(db_int(server, "SELECT reserved FROM skus WHERE id = ?1", {sku}) == 0);
-        check_stock(server, sku);
+        check_stock_invariants(server, sku);
     }
 
     TEST_CASE("30 concurrent refunds never exceed the order's total") {
@@ -274,8 +242,8 @@ TEST_SUITE("integration_races") {
         const auto buyer = new_user(server);
         const auto sku =
             jstr(create_product(setup, m.auth, "Refund me", {{"one", 5000, 10}}), "/skus/0/id");
-        REQUIRE_STATUS(put_line(setup, buyer, sku, 2), 200);  // total 10000, no shipping fee
-        const auto r = checkout(setup, buyer, "to-refund");
+        REQUIRE_STATUS(put_cart_line(setup, buyer, sku, 2), 200);  // total 10000, no shipping fee
+        const auto r = post_checkout(setup, buyer, "to-refund");
         REQUIRE_STATUS(r, 201);
         const auto chk = r.json();
         const auto payment = jstr(chk, "/payment/id");

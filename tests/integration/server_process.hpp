@@ -80,6 +80,13 @@ struct ServerOptions {
     EnvChanges env = secret_env();
 };
 
+// Default options plus these command-line arguments.
+inline ServerOptions with_args(std::vector<std::string> args) {
+    ServerOptions o;
+    o.extra_args = std::move(args);
+    return o;
+}
+
 class ServerProcess {
   public:
     // Starts the server and waits (up to 15 s) for its "listening on" line; a test that can't

@@ -213,6 +213,39 @@ void race(const ServerProcess& s, int n, const std::function<void(int, HttpClien
     for (auto& t : threads) t.join();
 }
 
+// ------------------------------------------------------------------------------ cart, checkout
+
+HttpResponse put_cart_line(HttpClient& c, const Actor& u, const std::string& sku,
+                           std::int64_t quantity) {
+    return c.request("PUT", "/v1/cart/items/" + sku,
+                     R"({"quantity":)" + std::to_string(quantity) + "}",
+                     {{"Authorization", u.auth}, {"Content-Type", "application/json"}});
+}
+
+HttpResponse post_checkout(HttpClient& c, const Actor& u, const std::string& key) {
+    return c.post("/v1/checkouts", kAddressBody, u.auth, {{"Idempotency-Key", key}});
+}
+
+void check_stock_invariants(const ServerProcess& s, const std::string& sku) {
+    INFO("sku ", sku);
+    const auto on_hand = db_int(s, "SELECT on_hand FROM skus WHERE id = ?1", {sku});
+    const auto reserved = db_int(s, "SELECT reserved FROM skus WHERE id = ?1", {sku});
+    CHECK(reserved >= 0);
+    CHECK(on_hand - reserved >= 0);
+    CHECK(reserved == db_int(s,
+                             "SELECT COALESCE(SUM(quantity), 0) FROM reservations "
+                             "WHERE sku_id = ?1 AND state = 'held'",
+                             {sku}));
+    CHECK(reserved == db_int(s,
+                             "SELECT COALESCE(SUM(reserved_delta), 0) FROM inventory_ledger "
+                             "WHERE sku_id = ?1",
+                             {sku}));
+    CHECK(on_hand == db_int(s,
+                            "SELECT COALESCE(SUM(on_hand_delta), 0) FROM inventory_ledger "
+                            "WHERE sku_id = ?1",
+                            {sku}));
+}
+
 // ------------------------------------------------------------------------------ bodies
 
 json::object product_json(const std::string& title, const std::vector<SkuSpec>& skus,

@@ -104,6 +104,16 @@ inline const std::string kAddressBody =
 inline const std::string kGoodCard = R"({"card_number":"4242424242424242"})";
 inline const std::string kDeclinedCard = R"({"card_number":"4000000000000002"})";
 
+// ---- cart and checkout ----
+// PUT /v1/cart/items/{sku} {"quantity": quantity} as `u`.
+HttpResponse put_cart_line(HttpClient& c, const Actor& u, const std::string& sku,
+                           std::int64_t quantity);
+// POST /v1/checkouts with kAddressBody and the Idempotency-Key `key`.
+HttpResponse post_checkout(HttpClient& c, const Actor& u, const std::string& key);
+// The inventory invariants of a SKU, read from the database: reserved >= 0, available >= 0,
+// reserved = SUM(held reservations) = SUM(ledger reserved deltas), on_hand = SUM(ledger).
+void check_stock_invariants(const ServerProcess& s, const std::string& sku);
+
 // ---- catalog bodies ----
 struct SkuSpec {
     std::string title;
