@@ -792,7 +792,13 @@ TEST_SUITE("integration_hostile") {
             {"PATCH", "/v1/skus/" + w.sku,
              R"({"price":{"amount":100,"currency":"CNY","amount":1}})", "amount"},
         };
-        for (const auto& [method, target, body, field] : twice) {
+        for (const auto& entry : twice) {
+            // Named references, not a structured binding: clang 14 cannot capture one in INFO.
+            const auto& [method_, target_, body_, field_] = entry;
+            const std::string& method = method_;
+            const std::string& target = target_;
+            const std::string& body = body_;
+            const std::string& field = field_;
             INFO(method, " ", target, " ", body);
             const auto* who = method == "PUT" ? &w.buyer : &w.shop;
             const auto r = call(c, method, target, who->auth, body);
@@ -876,7 +882,9 @@ TEST_SUITE("integration_hostile") {
             {"/v1/creators/me/earnings?", &w.buyer},
             {"/v1/merchants/me/commissions?", &w.shop},
         };
-        for (const auto& [list, who] : lists) {
+        for (const auto& entry : lists) {
+            const std::string& list = entry.first;  // not a binding: INFO captures it
+            const Actor* const who = entry.second;
             for (const auto& bad : {"101", "0", "-1", "1000000", "99999999999999999999", "1e2",
                                     "abc", "", "50.5", "0x10", "+5"}) {
                 INFO(list, "limit=", bad);
@@ -1025,7 +1033,9 @@ TEST_SUITE("integration_hostile") {
                 CHECK_PROBLEM(call(c, rule.method, target, "", body, key), 401, "unauthenticated");
                 ++refused;
             }
-            for (const auto& [role, actor] : callers) {
+            for (const auto& entry : callers) {
+                const unsigned role = entry.first;  // not a binding: INFO captures it
+                const Actor* const actor = entry.second;
                 if (rule.roles & role) continue;
                 INFO("as ", actor->id);
                 CHECK_PROBLEM(call(c, rule.method, target, actor->auth, body, key), 403,
@@ -1243,7 +1253,9 @@ TEST_SUITE("integration_hostile") {
             {"payment.failed", R"({"amount":1,"currency":"CNY"})"},
         };
         int n = 0;
-        for (const auto& [type, amount] : wrong) {
+        for (const auto& entry : wrong) {
+            const std::string& type = entry.first;  // not a binding: INFO captures it
+            const std::string& amount = entry.second;
             INFO(type, " ", amount);
             const auto r = send("evt_wrong" + std::to_string(++n), type, amount);
             CHECK_PROBLEM(r, 400, "invalid_request");
