@@ -23,6 +23,7 @@
 #include "auth.hpp"
 #include "fuzz_check.hpp"
 #include "redloop/db/database.hpp"
+#include "redloop/db/sealer.hpp"
 #include "router.hpp"
 #include "seed.hpp"
 #include "webhook_signature.hpp"
@@ -60,6 +61,14 @@ void make_world() {
     World& w = world();
     w.app.reset();
     w.db.reset();
+    // Personal data is sealed at rest: the process needs a key ring before the first write.
+    static const bool ring_installed = [] {
+        auto ring = db::KeyRing::parse("fuzz1:cmVkbG9vcC1mdXp6LXJvdXRlci1kYXRhLWtleS0zMmI=");
+        FUZZ_CHECK(ring.has_value(), ring.error().detail);
+        db::install_key_ring(std::make_shared<const db::KeyRing>(std::move(*ring)));
+        return true;
+    }();
+    (void)ring_installed;
     auto opened = db::Database::open(db::DatabaseOptions{":memory:", 1, 5000, 5000, false});
     FUZZ_CHECK(opened.has_value(), opened.error().detail);
     w.db = std::move(*opened);
