@@ -23,24 +23,6 @@ namespace {
 constexpr std::string_view kSecret = "jwt_fuzz_secret_0123456789abcdef0123456789";
 const engine::Timestamp kNow{1'780'000'000'000};
 
-std::string base64url(std::string_view in) {
-    static constexpr char kAlphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    unsigned buffer = 0;
-    int bits = 0;
-    for (unsigned char c : in) {
-        buffer = (buffer << 8) | c;
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out.push_back(kAlphabet[(buffer >> bits) & 63]);
-        }
-    }
-    if (bits > 0) out.push_back(kAlphabet[(buffer << (6 - bits)) & 63]);
-    return out;
-}
-
 std::string hex_to_bytes(const std::string& hex) {
     std::string out;
     for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
@@ -82,9 +64,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (mode == 1) {
         const std::string header = in.ConsumeRandomLengthString(1024);
         const std::string claims = in.ConsumeRemainingBytesAsString();
-        const std::string signing_input = base64url(header) + "." + base64url(claims);
+        const std::string signing_input =
+            api::base64url_encode(header) + "." + api::base64url_encode(claims);
         const std::string signature =
-            base64url(hex_to_bytes(api::hmac_sha256_hex(kSecret, signing_input)));
+            api::base64url_encode(hex_to_bytes(api::hmac_sha256_hex(kSecret, signing_input)));
         const std::string authorization = "Bearer " + signing_input + "." + signature;
         const auto p = api::verify_bearer(authorization, kSecret, kNow);
         check_principal(p);

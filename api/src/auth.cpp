@@ -178,6 +178,24 @@ engine::Result<Principal> TokenCache::verify(std::string_view authorization,
     return v->principal;
 }
 
+std::string base64url_encode(std::string_view in) {
+    static constexpr char kAlphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string out;
+    unsigned buffer = 0;
+    int bits = 0;
+    for (unsigned char c : in) {
+        buffer = (buffer << 8) | c;
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out.push_back(kAlphabet[(buffer >> bits) & 63]);
+        }
+    }
+    if (bits > 0) out.push_back(kAlphabet[(buffer << (6 - bits)) & 63]);
+    return out;
+}
+
 engine::Result<std::string> mint_token(const Principal& p, std::string_view secret,
                                        engine::Timestamp now, std::int64_t ttl_seconds) {
     if (auto s = check_sub_for_role(p.sub, p.role); !s) {

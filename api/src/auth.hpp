@@ -49,6 +49,10 @@ class TokenCache {
 };
 
 // Mints a token for development and tests.
+// Base64url without padding (RFC 4648 section 5), as JWT segments are written; for tests and
+// tools that build tokens by hand.
+std::string base64url_encode(std::string_view in);
+
 engine::Result<std::string> mint_token(const Principal& p, std::string_view secret,
                                        engine::Timestamp now, std::int64_t ttl_seconds);
 

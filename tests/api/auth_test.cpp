@@ -13,24 +13,6 @@ namespace {
 const std::string kSecret = "0123456789abcdef0123456789abcdef";
 const engine::Timestamp kNow{1'800'000'000'000};
 
-std::string b64url(const std::string& in) {
-    static constexpr char kAlphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    unsigned buffer = 0;
-    int bits = 0;
-    for (unsigned char c : in) {
-        buffer = (buffer << 8) | c;
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out.push_back(kAlphabet[(buffer >> bits) & 63]);
-        }
-    }
-    if (bits > 0) out.push_back(kAlphabet[(buffer << (6 - bits)) & 63]);
-    return out;
-}
-
 // A token signed by libjwt with any algorithm and claims.
 std::string libjwt_token(jwt_alg_t alg, const std::string& key, const char* sub, const char* role,
                          long exp) {
@@ -77,9 +59,9 @@ TEST_CASE("a minted token verifies with its role and sub") {
 
 TEST_CASE("tokens that must be refused") {
     SUBCASE("alg none") {
-        const auto header = b64url(R"({"alg":"none","typ":"JWT"})");
-        const auto payload =
-            b64url(R"({"sub":"mer_tea","role":"merchant","exp":)" + std::to_string(kFuture) + "}");
+        const auto header = api::base64url_encode(R"({"alg":"none","typ":"JWT"})");
+        const auto payload = api::base64url_encode(R"({"sub":"mer_tea","role":"merchant","exp":)" +
+                                                   std::to_string(kFuture) + "}");
         check_rejected(header + "." + payload + ".");
     }
     SUBCASE("HS384 and HS512 with the right secret") {
@@ -115,8 +97,8 @@ TEST_CASE("tokens that must be refused") {
                              kNow, 60);
         const auto first = t.find('.');
         const auto second = t.find('.', first + 1);
-        const auto forged =
-            b64url(R"({"sub":"usr_lin","role":"admin","exp":)" + std::to_string(kFuture) + "}");
+        const auto forged = api::base64url_encode(R"({"sub":"usr_lin","role":"admin","exp":)" +
+                                                  std::to_string(kFuture) + "}");
         check_rejected(t.substr(0, first + 1) + forged + t.substr(second));
     }
 }

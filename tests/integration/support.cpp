@@ -102,24 +102,6 @@ std::string unique_id(const std::string& prefix) {
 
 // ------------------------------------------------------------------------------ JWT
 
-std::string base64url(std::string_view in) {
-    static constexpr char kAlphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    unsigned buffer = 0;
-    int bits = 0;
-    for (unsigned char c : in) {
-        buffer = (buffer << 8) | c;
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out.push_back(kAlphabet[(buffer >> bits) & 63]);
-        }
-    }
-    if (bits > 0) out.push_back(kAlphabet[(buffer << (6 - bits)) & 63]);
-    return out;
-}
-
 std::string hand_jwt(const std::string& header_json, const std::string& payload_json,
                      const std::string& alg, const std::string& secret) {
     const std::string signing_input = base64url(header_json) + "." + base64url(payload_json);

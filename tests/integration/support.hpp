@@ -68,7 +68,9 @@ Actor new_merchant(const ServerProcess& s);
 Actor new_user(const ServerProcess& s);
 
 // ---- JWTs built by hand (base64url + HMAC from OpenSSL) ----
-std::string base64url(std::string_view bytes);
+inline std::string base64url(std::string_view bytes) {
+    return api::base64url_encode(bytes);
+}
 // header.payload.signature with `alg` one of HS256, HS384, HS512 (signed with `secret`) or
 // "none" (empty signature). The header and payload are used as given.
 std::string hand_jwt(const std::string& header_json, const std::string& payload_json,
