@@ -25,17 +25,6 @@ json::value checkout(HttpClient& c, const Actor& buyer, const std::string& key) 
     return r.json();
 }
 
-void pay(HttpClient& c, const Actor& buyer, const json::value& chk) {
-    const auto payment = jstr(chk, "/payment/id");
-    REQUIRE_STATUS(c.post("/v1/payments/" + payment + "/confirm", kGoodCard, buyer.auth), 200);
-    REQUIRE(eventually(
-        [&] {
-            return jstr(c.get("/v1/payments/" + payment, buyer.auth).json(), "/status") ==
-                   "succeeded";
-        },
-        std::chrono::seconds(8)));
-}
-
 // The attribution row of a note, or null.
 json::value row_of(const json::value& list, const std::string& note) {
     for (const auto& r : list.at("data").as_array()) {
@@ -82,7 +71,7 @@ TEST_SUITE("integration_analytics") {
         REQUIRE_STATUS(put_line(c, buyer, tin, 2, spring_id), 200);
         REQUIRE_STATUS(put_line(c, buyer, box, 1, spring_id), 200);
         const auto paid = checkout(c, buyer, "an-1");
-        pay(c, buyer, paid);
+        pay_checkout(c, buyer, paid);
 
         // A second buyer adds from the note but never pays: an add-to-cart, no sale.
         const auto idle_buyer = new_user(server);
@@ -91,7 +80,7 @@ TEST_SUITE("integration_analytics") {
         // A third buys without a note: a sale of the shop that belongs to no note.
         const auto plain_buyer = new_user(server);
         REQUIRE_STATUS(put_line(c, plain_buyer, tin, 1, ""), 200);
-        pay(c, plain_buyer, checkout(c, plain_buyer, "an-3"));
+        pay_checkout(c, plain_buyer, checkout(c, plain_buyer, "an-3"));
 
         json::value list;
         REQUIRE(eventually(

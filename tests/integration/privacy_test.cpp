@@ -82,17 +82,6 @@ json::value checkout(HttpClient& c, const Actor& buyer, const std::string& key) 
     return r.json();
 }
 
-void pay(HttpClient& c, const Actor& buyer, const json::value& chk) {
-    const auto payment = jstr(chk, "/payment/id");
-    REQUIRE_STATUS(c.post("/v1/payments/" + payment + "/confirm", kGoodCard, buyer.auth), 200);
-    REQUIRE(eventually(
-        [&] {
-            return jstr(c.get("/v1/payments/" + payment, buyer.auth).json(), "/status") ==
-                   "succeeded";
-        },
-        std::chrono::seconds(8)));
-}
-
 // The order of `chk` sold by `shop`.
 std::string order_of(const json::value& chk, const Shop& shop) {
     for (const auto& o : chk.at("orders").as_array()) {
@@ -146,11 +135,11 @@ TEST_SUITE("integration_privacy") {
         put_in_cart(c, buyer, ink.sku);
         const auto chk1 = checkout(c, buyer, "privacy-1");
         const std::string first_response = to_json(chk1);
-        pay(c, buyer, chk1);
+        pay_checkout(c, buyer, chk1);
         const std::string tea_order = order_of(chk1, tea), ink_order = order_of(chk1, ink);
         put_in_cart(c, buyer, tea.sku);
         const auto chk2 = checkout(c, buyer, "privacy-2");
-        pay(c, buyer, chk2);
+        pay_checkout(c, buyer, chk2);
         const std::string open_order = order_of(chk2, tea);
 
         REQUIRE_STATUS(c.post("/v1/orders/" + tea_order + "/ship",
@@ -356,7 +345,7 @@ TEST_SUITE("integration_privacy") {
             REQUIRE_STATUS(r, 201);
             first_response = r.body;
             order1 = jstr(r.json(), "/orders/0/id");
-            pay(c, buyer, r.json());
+            pay_checkout(c, buyer, r.json());
             REQUIRE(s.terminate() == std::optional<int>(0));
         }
         CHECK(db_int(db, "SELECT COUNT(*) FROM orders WHERE ship_name LIKE 'v1:k1:%'") == 1);

@@ -208,6 +208,17 @@ HttpResponse post_checkout(HttpClient& c, const Actor& u, const std::string& key
     return c.post("/v1/checkouts", kAddressBody, u.auth, {{"Idempotency-Key", key}});
 }
 
+void pay_checkout(HttpClient& c, const Actor& buyer, const json::value& chk) {
+    const auto payment = jstr(chk, "/payment/id");
+    REQUIRE_STATUS(c.post("/v1/payments/" + payment + "/confirm", kGoodCard, buyer.auth), 200);
+    REQUIRE(eventually(
+        [&] {
+            return jstr(c.get("/v1/payments/" + payment, buyer.auth).json(), "/status") ==
+                   "succeeded";
+        },
+        std::chrono::seconds(8)));
+}
+
 void check_stock_invariants(const ServerProcess& s, const std::string& sku) {
     INFO("sku ", sku);
     const auto on_hand = db_int(s, "SELECT on_hand FROM skus WHERE id = ?1", {sku});

@@ -112,6 +112,9 @@ HttpResponse put_cart_line(HttpClient& c, const Actor& u, const std::string& sku
                            std::int64_t quantity);
 // POST /v1/checkouts with kAddressBody and the Idempotency-Key `key`.
 HttpResponse post_checkout(HttpClient& c, const Actor& u, const std::string& key);
+// Confirms the checkout's payment with the good card as `buyer` and waits (up to 8 s) for the
+// webhook to mark it succeeded; REQUIREs both.
+void pay_checkout(HttpClient& c, const Actor& buyer, const json::value& chk);
 // The inventory invariants of a SKU, read from the database: reserved >= 0, available >= 0,
 // reserved = SUM(held reservations) = SUM(ledger reserved deltas), on_hand = SUM(ledger).
 void check_stock_invariants(const ServerProcess& s, const std::string& sku);
