@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
+#include <cstdlib>
 
 #include <chrono>
 #include <cstdio>
@@ -305,11 +306,21 @@ int main(int argc, char** argv) {
     cli.add_option("--fixtures", fixtures, "demo fixtures to seed first")
         ->check(CLI::ExistingDirectory);
     cli.add_option("--seed", seed, "seed of the workload's choices");
+    bool no_effects = false;
+    cli.add_flag("--no-effects", no_effects,
+                 "record no effects (as `serve --journal-effects false`): every entry runs again");
     CLI11_PARSE(cli, argc, argv);
     spdlog::set_level(spdlog::level::warn);
-    // Personal data is sealed at rest: a fresh key for the bench's scratch databases.
-    db::install_key_ring(std::make_shared<const db::KeyRing>(
-        db::KeyRing::parse(db::KeyRing::generate("bench")).value()));
+    // Personal data is sealed at rest: a fresh key for the bench's scratch databases, or the
+    // ring in REDLOOP_DATA_KEYS when set (to replay its journal with `redloop replay` after).
+    const char* ring_env = std::getenv("REDLOOP_DATA_KEYS");
+    auto ring = db::KeyRing::parse(ring_env && *ring_env ? std::string(ring_env)
+                                                         : db::KeyRing::generate("bench"));
+    if (!ring) {
+        std::cerr << "REDLOOP_DATA_KEYS: " << ring.error().detail << '\n';
+        return 2;
+    }
+    db::install_key_ring(std::make_shared<const db::KeyRing>(std::move(*ring)));
 
     try {
         fs::remove_all(work);
@@ -317,6 +328,7 @@ int main(int argc, char** argv) {
         const auto live_path = (fs::path(work) / "live.db").string();
         const auto replay_path = (fs::path(work) / "replay.db").string();
         const auto journal_path = (fs::path(work) / "journal.jsonl").string();
+        const auto effects_path = (fs::path(work) / "replay-effects.db").string();
 
         auto open = [](const std::string& path) {
             // The recording is scaffolding, the replay target is scratch: neither needs fsync.
@@ -328,6 +340,7 @@ int main(int argc, char** argv) {
         };
 
         auto live = open(live_path);
+        live->set_effects_recording(!no_effects);
         const auto t0 = std::chrono::steady_clock::now();
         record(*live, fixtures, entries, seed);
         const auto t1 = std::chrono::steady_clock::now();
@@ -341,30 +354,42 @@ int main(int argc, char** argv) {
         if (!live_hash) throw std::runtime_error(live_hash.error().detail);
         const double record_s = std::chrono::duration<double>(t1 - t0).count();
 
-        auto target = open(replay_path);
-        std::ifstream in(journal_path, std::ios::binary);
-        const auto r0 = std::chrono::steady_clock::now();
-        auto report = api::replay_journal(*target, in);
-        const auto r1 = std::chrono::steady_clock::now();
-        if (!report) throw std::runtime_error(report.error().detail);
-        const double replay_s = std::chrono::duration<double>(r1 - r0).count();
-
         std::cout << fmt::format("journal: {} entries, {:.1f} MB ({})\n", entries,
                                  static_cast<double>(fs::file_size(journal_path)) / 1e6,
                                  journal_path);
         std::cout << fmt::format("record (in-process API): {:.2f} s, {:.0f} entries/s\n", record_s,
                                  static_cast<double>(entries) / record_s);
-        std::cout << fmt::format("replay: {} entries in {:.2f} s, {:.0f} entries/s\n",
-                                 report->applied, replay_s,
-                                 static_cast<double>(report->applied) / replay_s);
-        if (report->divergence) {
-            std::cout << "replay diverged: " << *report->divergence << '\n';
-            return 1;
+        // Both ways: running every entry again (each answer checked), and applying the recorded
+        // effects (the state checked). Each into a new database; both must reach the live hash.
+        bool all_same = true;
+        for (const bool effects : {false, true}) {
+            const std::string path = effects ? effects_path : replay_path;
+            auto target = open(path);
+            std::ifstream in(journal_path, std::ios::binary);
+            const auto r0 = std::chrono::steady_clock::now();
+            auto report = api::replay_journal(*target, in, api::ReplayOptions{.effects = effects});
+            const auto r1 = std::chrono::steady_clock::now();
+            if (!report) throw std::runtime_error(report.error().detail);
+            const double replay_s = std::chrono::duration<double>(r1 - r0).count();
+            const char* how =
+                effects ? "replay from recorded effects" : "replay by running entries";
+            std::cout << fmt::format("{}: {} entries in {:.2f} s, {:.0f} entries/s", how,
+                                     report->applied, replay_s,
+                                     static_cast<double>(report->applied) / replay_s);
+            if (effects)
+                std::cout << fmt::format(" ({} from effects, {} run)", report->from_effects,
+                                         report->applied - report->from_effects);
+            std::cout << '\n';
+            if (report->divergence) {
+                std::cout << how << " diverged: " << *report->divergence << '\n';
+                return 1;
+            }
+            const bool same = report->state_hash == *live_hash;
+            std::cout << fmt::format("state hash live {} {} {}: {}\n", *live_hash, how,
+                                     report->state_hash, same ? "same" : "DIFFERENT");
+            all_same = all_same && same;
         }
-        const bool same = report->state_hash == *live_hash;
-        std::cout << fmt::format("state hash live {} replay {}: {}\n", *live_hash,
-                                 report->state_hash, same ? "same" : "DIFFERENT");
-        return same ? 0 : 1;
+        return all_same ? 0 : 1;
     } catch (const std::exception& e) {
         std::cerr << "journal bench failed: " << e.what() << '\n';
         return 2;

@@ -225,6 +225,21 @@ int main(int argc, char** argv) {
                      "PostgreSQL 16)")
         ->envname("REDLOOP_DB_POOL")
         ->check(CLI::Range(1, 256));
+    bool journal_effects = true;
+    serve
+        ->add_option("--journal-effects", journal_effects,
+                     "record each command's effects (the rows it changed) in the journal, so "
+                     "`replay --effects` can apply them (SQLite; about 3x the journal's size)")
+        ->envname("REDLOOP_JOURNAL_EFFECTS")
+        ->capture_default_str();
+    std::size_t journal_effects_epoch = 256;
+    serve
+        ->add_option("--journal-effects-epoch", journal_effects_epoch,
+                     "journal entries whose effects are kept together (one SQLite session; a "
+                     "replay runs those of an epoch left open at a stop)")
+        ->envname("REDLOOP_JOURNAL_EFFECTS_EPOCH")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100000}))
+        ->capture_default_str();
     int db_pool_timeout_ms = 5000;
     serve
         ->add_option("--db-pool-timeout-ms", db_pool_timeout_ms,
@@ -382,6 +397,9 @@ int main(int argc, char** argv) {
     api::ReplayOptions replay_options;
     replay->add_flag("--event-log", replay_options.event_log,
                      "also write the event log (the stream's history), as the live server did");
+    replay->add_flag("--effects", replay_options.effects,
+                     "apply the entries' recorded effects instead of running them again (fast; "
+                     "checks the final state, not each answer)");
 
     // state-hash
     auto* state_hash = cli.add_subcommand("state-hash", "Print the state hash of a database");
@@ -529,6 +547,10 @@ int main(int argc, char** argv) {
                                  report->applied, seconds,
                                  seconds > 0 ? double(report->applied) / seconds : 0.0, target)
                   << std::endl;
+        if (replay_options.effects)
+            std::cout << fmt::format("from recorded effects: {}; run again: {}",
+                                     report->from_effects, report->applied - report->from_effects)
+                      << std::endl;
         if (report->divergence) std::cout << "divergence: " << *report->divergence << std::endl;
         std::cout << "state-hash: " << report->state_hash << std::endl;
         if (report->divergence) return 3;
@@ -594,6 +616,8 @@ int main(int argc, char** argv) {
     const auto marker = running_marker(db_url);
     if (!check_integrity(*db, integrity_mode, marker)) return 1;
     if (!migrate(*db)) return 1;
+    // After the migrations: a session must not see the schema change under it.
+    db->set_effects_recording(journal_effects, journal_effects_epoch);
     if (!marker.empty()) std::ofstream(marker) << ::getpid() << '\n';
     api::App app(*db, config);
     if (auto s = app.journal_config_if_changed(api::system_now()); !s) {

@@ -35,7 +35,8 @@ json::object to_json(const db::JournalEntry& e) {
                         {"body", e.body},
                         {"ids", std::move(ids)},
                         {"status", e.status},
-                        {"response_sha256", e.response_sha256}};
+                        {"response_sha256", e.response_sha256},
+                        {"effects", e.effects ? json::value(*e.effects) : json::value(nullptr)}};
 }
 
 std::optional<Principal> principal_of(const db::JournalEntry& e) {
@@ -157,6 +158,9 @@ engine::Result<db::JournalEntry> decode_journal_entry(const std::string& line) {
         for (const auto& id : o.at("ids").as_array()) e.ids.emplace_back(id.as_string());
         e.status = static_cast<int>(o.at("status").as_int64());
         e.response_sha256 = o.at("response_sha256").as_string();
+        // Optional: journals exported before effects were recorded have no such field.
+        if (const auto* fx = o.if_contains("effects"); fx && !fx->is_null())
+            e.effects = std::string(fx->as_string());
         return e;
     } catch (const std::exception& ex) {
         return fail(ErrorCode::invalid_request, std::string("malformed entry: ") + ex.what());
@@ -196,12 +200,115 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
     std::set<std::string> erased;  // ids created by checkout requests whose person was erased
     std::string line;
     std::int64_t line_no = 0;
+    const bool use_effects = options.effects && db.applies_effects();
+    // The copy keeps the effects the journal has; the entries that run are not recorded again
+    // (a scratch database; recording cost a run more than half its speed).
+    const bool recorded = db.records_effects();
+    db.set_effects_recording(false);
+    struct RestoreRecording {
+        db::Database& db;
+        bool on;
+        ~RestoreRecording() { db.set_effects_recording(on); }
+    } restore_recording{db, recorded};
+    if (use_effects) {
+        if (auto s = db.set_writer_foreign_keys(false); !s) return fail(s.error());
+    }
     // Entries commit a thousand at a time: a commit per entry was most of a replay's time.
     if (auto s = db.set_bulk(true); !s) return fail(s.error());
     struct EndBulk {
         db::Database& db;
         ~EndBulk() { (void)db.set_bulk(false); }  // after an early return: nothing to keep
     } end_bulk{db};
+    struct Line {
+        db::JournalEntry entry;
+        std::int64_t line_no = 0;
+    };
+    // Runs one entry again (its answer checked against the journal's).
+    auto run_entry = [&](const Line& l) -> std::optional<std::string> {
+        if (auto why = apply(app, db, l.entry, erased))
+            return fmt::format("entry {} (line {}, {}): {}", l.entry.seq, l.line_no, l.entry.kind,
+                               *why);
+        ++report.applied;
+        return std::nullopt;
+    };
+    // Recorded effects come in epochs (docs/journal.md#effects): entries marked "+E", then a
+    // carrier "E:<patchset>" holding the net changes of them all. Closed epochs wait in `ready`
+    // and are applied together; the entries of the open one wait in `open` for its carrier. An
+    // epoch that never got one (the server stopped, an erasure gave it up) is run entry by entry.
+    std::vector<Line> ready, open;
+    std::vector<std::string> patches;  // of the epochs in `ready`
+    std::string open_epoch;
+    auto apply_ready = [&]() -> std::optional<std::string> {
+        if (ready.empty()) return std::nullopt;
+        std::vector<std::string_view> effects(patches.begin(), patches.end());
+        auto done = db.write([&](db::Tx& tx) -> engine::Result<bool> {
+            if (auto s = db::apply_effects(tx, effects); !s) return fail(s.error());
+            // The entries without their effects: the copy is not a source to replay again
+            // (half of the bytes this wrote).
+            for (auto& l : ready) {
+                l.entry.effects.reset();
+                db::append_journal(tx, l.entry);
+            }
+            return true;
+        });
+        if (!done)
+            return fmt::format("the effects of entries {} to {} (lines {} to {}): {}",
+                               ready.front().entry.seq, ready.back().entry.seq,
+                               ready.front().line_no, ready.back().line_no, done.error().detail);
+        // Config entries shape the decisions of the entries that run after them.
+        for (const auto& l : ready) {
+            if (l.entry.kind != "config") continue;
+            if (auto s = app.apply_decision_config(l.entry.body); !s)
+                return fmt::format("entry {} (line {}, config): {}", l.entry.seq, l.line_no,
+                                   s.error().detail);
+        }
+        report.from_effects += std::int64_t(ready.size());
+        report.applied += std::int64_t(ready.size());
+        ready.clear();
+        patches.clear();
+        return std::nullopt;
+    };
+    // Applies what is ready, then runs the entries of an epoch that will get no carrier.
+    auto settle = [&]() -> std::optional<std::string> {
+        if (auto why = apply_ready()) return why;
+        for (const auto& l : open) {
+            if (auto why = run_entry(l)) return why;
+        }
+        open.clear();
+        open_epoch.clear();
+        return std::nullopt;
+    };
+    constexpr std::size_t kEffectsBatch = 10000;  // entries applied together
+    auto step = [&](Line l) -> std::optional<std::string> {
+        const auto& fx = l.entry.effects;
+        if (!use_effects || !fx || fx->empty()) {
+            if (auto why = settle()) return why;
+            return run_entry(l);
+        }
+        const bool member = (*fx)[0] == '+';
+        const auto colon = fx->find(':');
+        if (!member && colon == std::string::npos)
+            return fmt::format(
+                "entry {} (line {}): effects are neither \"+epoch\" nor "
+                "\"epoch:patchset\"",
+                l.entry.seq, l.line_no);
+        const std::string epoch = member ? fx->substr(1) : fx->substr(0, colon);
+        if (!open.empty() && epoch != open_epoch) {
+            if (auto why = settle()) return why;
+        }
+        if (member) {
+            open_epoch = epoch;
+            open.push_back(std::move(l));
+            return std::nullopt;
+        }
+        patches.push_back(fx->substr(colon + 1));
+        for (auto& o : open) ready.push_back(std::move(o));
+        ready.push_back(std::move(l));
+        open.clear();
+        open_epoch.clear();
+        if (ready.size() >= kEffectsBatch) return apply_ready();
+        return std::nullopt;
+    };
     while (std::getline(in, line)) {
         ++line_no;
         if (line.empty()) continue;
@@ -209,14 +316,18 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
         if (!e)
             return fail(ErrorCode::invalid_request,
                         fmt::format("line {}: {}", line_no, e.error().detail));
-        if (auto why = apply(app, db, *e, erased)) {
-            report.divergence =
-                fmt::format("entry {} (line {}, {}): {}", e->seq, line_no, e->kind, *why);
+        if (auto why = step(Line{std::move(*e), line_no})) {
+            report.divergence = *why;
             break;
         }
-        ++report.applied;
+    }
+    if (!report.divergence) {
+        if (auto why = settle()) report.divergence = *why;
     }
     if (auto s = db.set_bulk(false); !s) return fail(s.error());
+    if (use_effects) {
+        if (auto s = db.set_writer_foreign_keys(true); !s) return fail(s.error());
+    }
     auto hash = state_hash_of(db);
     if (!hash) return fail(hash.error());
     report.state_hash = *hash;

@@ -25,6 +25,7 @@ engine::Result<std::int64_t> export_journal(db::Database& db, std::int64_t since
 
 struct ReplayReport {
     std::int64_t applied = 0;
+    std::int64_t from_effects = 0;          // of them, applied from their recorded effects
     std::optional<std::string> divergence;  // the first entry whose result differs, and how
     std::string state_hash;
 };
@@ -34,6 +35,12 @@ struct ReplayOptions {
     // data, in neither the state hash nor any answer a command gives, so a replay that only
     // checks the journal leaves it out: it was a fifth of the replay's time.
     bool event_log = false;
+    // Apply the entries' recorded effects (the rows each command changed) where the journal
+    // has them, instead of running the commands again: much faster, and it reproduces the
+    // state exactly, but it does not check those entries' answers. Entries without effects
+    // (recorded on PostgreSQL, before effects were recorded, or redacted by an erasure) and
+    // config entries still run. SQLite targets only; elsewhere every entry runs.
+    bool effects = false;
 };
 
 // Applies every entry of a JSON Lines journal to `db` (migrated, empty), stopping at the first

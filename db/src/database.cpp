@@ -19,8 +19,10 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 
+#include "effects.hpp"
 #include "soci_util.hpp"
 #include "statement_cache.hpp"
 
@@ -71,7 +73,16 @@ struct Database::Impl {
     // Bulk mode (a replay): one caller, commits every kBulkCommands commands; reads go to the
     // writer connection so they see what is not committed yet.
     std::atomic<bool> bulk{false};
-    std::size_t bulk_pending = 0;  // by the writer
+    std::size_t bulk_pending = 0;             // by the writer
+    std::atomic<bool> record_effects{false};  // see records_effects()
+    // The open effects epoch (run_batch), used by the writer only.
+    std::unique_ptr<EffectRecorder> epoch;
+    std::string epoch_id;
+    std::size_t epoch_entries = 0;  // journal entries written in it
+    // Entries at which it closes. Not one per command: a session's first change to each table
+    // looks the table up in the schema, which per command cost more than the command itself.
+    std::atomic<std::size_t> epoch_size{256};
+    bool epoch_abandoned = false;
     Database::CaptureContext capture = nullptr;
     Database::InstallContext install = nullptr;
     std::size_t max_batch = 256;
@@ -676,6 +687,15 @@ engine::Status Database::sync_wal() {
     return {};
 }
 
+namespace {
+
+std::string new_epoch_id() {
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    return fmt::format("{:016x}", rng());
+}
+
+}  // namespace
+
 bool Database::run_batch(const std::vector<Job*>& batch) {
     Impl& d = *impl_;
     StatementCache& st = *d.writer_statements;
@@ -687,6 +707,17 @@ bool Database::run_batch(const std::vector<Job*>& batch) {
     } catch (const std::exception& e) {
         batch_error = classify_exception(e);
     }
+    // Effects are recorded in epochs: one session on the writer from the epoch's first command
+    // on; once it has enough entries, its net changes go on the last entry a batch wrote (the
+    // carrier, "<epoch>:<patchset>"), the entries before it being marked "+<epoch>".
+    if (!batch_error && !d.epoch && d.record_effects.load(std::memory_order_relaxed)) {
+        d.epoch = std::make_unique<EffectRecorder>(st.db());
+        if (!d.epoch->ok()) d.epoch.reset();
+        d.epoch_id = new_epoch_id();
+        d.epoch_entries = 0;
+        d.epoch_abandoned = false;
+    }
+    std::int64_t batch_last_seq = 0;
     for (auto* j : batch) {
         if (batch_error) break;
         Database::ThreadContext previous;
@@ -696,10 +727,16 @@ bool Database::run_batch(const std::vector<Job*>& batch) {
             st.exec("SAVEPOINT command");
             try {
                 Tx tx(*d.writer, d.dialect, &st);
+                if (d.epoch) tx.set_effects_mark("+" + d.epoch_id);
                 status = (*j->fn)(tx);
                 const bool noted = !tx.changes().empty();
                 if (status && noted && d.before_commit) status = d.before_commit(tx);
                 if (status && noted) changed = true;
+                if (status && tx.last_journal_seq() != 0) {
+                    batch_last_seq = tx.last_journal_seq();
+                    ++d.epoch_entries;
+                }
+                if (status && tx.abandons_effects_epoch()) d.epoch_abandoned = true;
             } catch (const std::exception& e) {
                 status = fail(classify_exception(e));
             }
@@ -715,6 +752,28 @@ bool Database::run_batch(const std::vector<Job*>& batch) {
                 ErrorCode::internal,
                 "the write batch was rolled back by the database" +
                     (j->status ? std::string() : " after: " + j->status.error().detail)};
+        }
+    }
+    if (d.epoch && !batch_error && st.in_transaction()) {
+        const bool stop = d.epoch_abandoned || !d.record_effects.load(std::memory_order_relaxed);
+        if (!stop && batch_last_seq != 0 &&
+            d.epoch_entries >= d.epoch_size.load(std::memory_order_relaxed)) {
+            try {
+                auto patch = d.epoch->patchset_base64();
+                if (patch) {
+                    std::string carrier = d.epoch_id + ":" + *patch;
+                    Tx tx(*d.writer, d.dialect, &st);
+                    const long long seq = batch_last_seq;
+                    Query q(tx, "UPDATE journal SET effects = :e WHERE seq = :s");
+                    q.use(carrier).use(seq);
+                    q.run();
+                }
+            } catch (const std::exception&) {
+                // The epoch's entries keep their marks and no carrier: a replay runs them.
+            }
+            d.epoch.reset();
+        } else if (stop) {
+            d.epoch.reset();  // its entries have no carrier: a replay runs them
         }
     }
     const auto ran = std::chrono::steady_clock::now();
@@ -756,6 +815,33 @@ bool Database::run_batch(const std::vector<Job*>& batch) {
     ++d.batches;
     d.grouped += batch.size();
     return changed;
+}
+
+bool Database::applies_effects() const {
+    return impl_->writer != nullptr;
+}
+
+bool Database::records_effects() const {
+    return impl_->writer != nullptr && impl_->record_effects.load(std::memory_order_relaxed);
+}
+
+void Database::set_effects_recording(bool on, std::size_t epoch_entries) {
+    impl_->epoch_size.store(std::max<std::size_t>(1, epoch_entries), std::memory_order_relaxed);
+    impl_->record_effects.store(on, std::memory_order_relaxed);
+}
+
+engine::Status Database::set_writer_foreign_keys(bool on) {
+    Impl& d = *impl_;
+    if (!d.writer) return {};
+    std::lock_guard lock(d.queue_mutex);
+    if (d.writer_active || d.writer_statements->in_transaction())
+        return fail(ErrorCode::internal, "foreign keys can only change between transactions");
+    try {
+        d.writer_statements->exec(on ? "PRAGMA foreign_keys=ON" : "PRAGMA foreign_keys=OFF");
+    } catch (const std::exception& e) {
+        return fail(classify_exception(e));
+    }
+    return {};
 }
 
 engine::Status Database::set_bulk(bool on) {

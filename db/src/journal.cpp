@@ -6,9 +6,11 @@
 #include <memory>
 #include <sstream>
 
+#include "effects.hpp"
 #include "redloop/db/locks.hpp"
 #include "redloop/db/sealer.hpp"
 #include "soci_util.hpp"
+#include "statement_cache.hpp"
 
 namespace redloop::db {
 
@@ -40,10 +42,13 @@ std::int64_t append_journal(Tx& tx, const JournalEntry& e) {
     soci::indicator key_ind = e.idem_key ? soci::i_ok : soci::i_null;
     // Bodies carry personal data (a checkout's shipping address): every body is sealed.
     const std::string body = seal_value(e.body, kSealJournalBody);
+    // A replay copies the entry's effects; a live command marks it as in the open epoch.
+    std::string effects = e.effects ? *e.effects : tx.effects_mark();
+    soci::indicator effects_ind = effects.empty() ? soci::i_null : soci::i_ok;
     Query q(tx,
             "INSERT INTO journal (at, kind, actor, role, method, target, idem_key, request_id, "
-            "body, ids, status, response_sha256) VALUES (:at, :k, :a, :r, :m, :t, :ik, :rid, :b, "
-            ":ids, :s, :h)");
+            "body, ids, status, response_sha256, effects) VALUES (:at, :k, :a, :r, :m, :t, :ik, "
+            ":rid, :b, :ids, :s, :h, :e)");
     q.use(at)
         .use(e.kind)
         .use(e.actor)
@@ -55,9 +60,23 @@ std::int64_t append_journal(Tx& tx, const JournalEntry& e) {
         .use(body)
         .use(ids)
         .use(e.status)
-        .use(e.response_sha256);
+        .use(e.response_sha256)
+        .use(effects, effects_ind);
     q.run();
-    return last_journal_seq(tx);
+    const std::int64_t seq = last_journal_seq(tx);
+    tx.note_journal_entry(seq);
+    return seq;
+}
+
+engine::Status apply_effects(Tx& tx, const std::vector<std::string_view>& patches) {
+    if (tx.dialect() != Dialect::sqlite || !tx.statements())
+        return engine::fail(engine::ErrorCode::internal,
+                            "recorded effects apply to an SQLite file only");
+    EffectBatch batch;
+    for (const auto p : patches) {
+        if (auto s = batch.add(p); !s) return s;
+    }
+    return batch.apply(tx.statements()->db());
 }
 
 std::int64_t last_journal_seq(Tx& tx) {
@@ -72,12 +91,12 @@ std::int64_t last_journal_seq(Tx& tx) {
 std::vector<JournalEntry> journal_since(Tx& tx, std::int64_t after_seq, int limit) {
     JournalEntry e;
     long long seq = 0, at = 0;
-    std::string ids, key;
-    soci::indicator key_ind = soci::i_null;
+    std::string ids, key, effects;
+    soci::indicator key_ind = soci::i_null, effects_ind = soci::i_null;
     const long long after = after_seq;
     Query q(tx,
             "SELECT seq, at, kind, actor, role, method, target, idem_key, request_id, body, ids, "
-            "status, response_sha256 FROM journal WHERE seq > :s ORDER BY seq LIMIT :l");
+            "status, response_sha256, effects FROM journal WHERE seq > :s ORDER BY seq LIMIT :l");
     q.into(seq)
         .into(at)
         .into(e.kind)
@@ -91,6 +110,7 @@ std::vector<JournalEntry> journal_since(Tx& tx, std::int64_t after_seq, int limi
         .into(ids)
         .into(e.status)
         .into(e.response_sha256)
+        .into(effects, effects_ind)
         .use(after)
         .use(limit);
     q.execute();
@@ -102,6 +122,8 @@ std::vector<JournalEntry> journal_since(Tx& tx, std::int64_t after_seq, int limi
         copy.at = engine::Timestamp{at};
         copy.ids = split_ids(ids);
         copy.idem_key = key_ind == soci::i_ok ? std::optional<std::string>(key) : std::nullopt;
+        copy.effects =
+            effects_ind == soci::i_ok ? std::optional<std::string>(effects) : std::nullopt;
         out.push_back(std::move(copy));
     }
     return out;

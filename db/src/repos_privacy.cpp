@@ -2,6 +2,7 @@
 // is rewritten: it reads the JSON).
 #include <soci/soci.h>
 
+#include <limits>
 #include <sstream>
 
 #include "redloop/db/repos.hpp"
@@ -96,8 +97,54 @@ void redact_journal_entry(Tx& tx, std::int64_t seq, const std::string& body,
                           const std::string& response_sha256) {
     const std::string sealed = seal_value(body, kSealJournalBody);
     const long long s = seq;
-    Query q(tx, "UPDATE journal SET body = :b, response_sha256 = :h WHERE seq = :s");
-    q.use(sealed).use(response_sha256).use(s);
+    {
+        Query q(tx, "UPDATE journal SET body = :b, response_sha256 = :h WHERE seq = :s");
+        q.use(sealed).use(response_sha256).use(s);
+        q.run();
+    }
+    // The entry's recorded effects hold the orders' rows as they were inserted, and they are
+    // part of its epoch's net changes: the whole epoch's effects are dropped (a replay runs
+    // those entries instead), and the open epoch, if it is this one, is given up.
+    std::string effects;
+    soci::indicator ind = soci::i_null;
+    {
+        Query q(tx, "SELECT effects FROM journal WHERE seq = :s");
+        q.into(effects, ind).use(s);
+        q.execute();
+        if (!q.fetch() || ind != soci::i_ok || effects.empty()) return;
+    }
+    tx.abandon_effects_epoch();
+    const std::string epoch =
+        effects[0] == '+' ? effects.substr(1) : effects.substr(0, effects.find(':'));
+    const std::string member = "+" + epoch, carrier = epoch + ":%";
+    // The epoch's entries are consecutive: walk out from this one while they belong to it.
+    long long lo = 1, hi = std::numeric_limits<long long>::max();
+    {
+        long long before = 0;
+        Query q(tx,
+                "SELECT seq FROM journal WHERE seq < :s AND (effects IS NULL OR "
+                "(effects <> :m AND effects NOT LIKE :c)) ORDER BY seq DESC LIMIT 1");
+        q.into(before).use(s).use(member).use(carrier);
+        q.execute();
+        if (q.fetch()) lo = before + 1;
+    }
+    {
+        long long after = 0;
+        std::string next;
+        soci::indicator ni = soci::i_null;
+        Query q(tx,
+                "SELECT seq, effects FROM journal WHERE seq > :s AND (effects IS NULL OR "
+                "effects <> :m) ORDER BY seq LIMIT 1");
+        q.into(after).into(next, ni).use(s).use(member);
+        q.execute();
+        if (q.fetch()) {
+            const bool is_carrier = ni == soci::i_ok && next.rfind(epoch + ":", 0) == 0;
+            hi = is_carrier ? after : after - 1;
+        }
+    }
+    if (effects[0] != '+') hi = s;  // the entry is the carrier itself
+    Query q(tx, "UPDATE journal SET effects = NULL WHERE seq BETWEEN :lo AND :hi");
+    q.use(lo).use(hi);
     q.run();
 }
 

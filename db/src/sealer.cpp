@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "base64.hpp"
+
 namespace redloop::db {
 
 using engine::ErrorCode;
@@ -20,66 +22,6 @@ constexpr std::string_view kPrefix = "v1:";
 constexpr std::size_t kNonceBytes = 12;
 constexpr std::size_t kTagBytes = 16;
 constexpr std::size_t kKeyIdMaxChars = 32;
-
-constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string base64_encode(const unsigned char* data, std::size_t n) {
-    std::string out;
-    out.reserve((n + 2) / 3 * 4);
-    for (std::size_t i = 0; i < n; i += 3) {
-        const unsigned v = (unsigned(data[i]) << 16) |
-                           (i + 1 < n ? unsigned(data[i + 1]) << 8 : 0) |
-                           (i + 2 < n ? unsigned(data[i + 2]) : 0);
-        out.push_back(kB64[(v >> 18) & 63]);
-        out.push_back(kB64[(v >> 12) & 63]);
-        out.push_back(i + 1 < n ? kB64[(v >> 6) & 63] : '=');
-        out.push_back(i + 2 < n ? kB64[v & 63] : '=');
-    }
-    return out;
-}
-
-int b64_value(char c) {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-// Strict: padded, no whitespace; nullopt for anything else.
-std::optional<std::string> base64_decode(std::string_view in) {
-    if (in.size() % 4 != 0) return std::nullopt;
-    std::string out;
-    out.reserve(in.size() / 4 * 3);
-    for (std::size_t i = 0; i < in.size(); i += 4) {
-        const bool last = i + 4 == in.size();
-        int v[4];
-        int pad = 0;
-        for (int j = 0; j < 4; ++j) {
-            const char c = in[i + std::size_t(j)];
-            if (c == '=' && last && j >= 2) {
-                v[j] = 0;
-                ++pad;
-                continue;
-            }
-            if (pad) return std::nullopt;  // data after padding
-            v[j] = b64_value(c);
-            if (v[j] < 0) return std::nullopt;
-        }
-        const unsigned bits = (unsigned(v[0]) << 18) | (unsigned(v[1]) << 12) |
-                              (unsigned(v[2]) << 6) | unsigned(v[3]);
-        // Canonical only: the bits the padding leaves over must be zero (else two texts would
-        // decode to the same bytes).
-        if ((pad == 1 && (bits & 0xff) != 0) || (pad == 2 && (bits & 0xffff) != 0)) {
-            return std::nullopt;
-        }
-        out.push_back(static_cast<char>((bits >> 16) & 0xff));
-        if (pad < 2) out.push_back(static_cast<char>((bits >> 8) & 0xff));
-        if (pad < 1) out.push_back(static_cast<char>(bits & 0xff));
-    }
-    return out;
-}
 
 bool valid_key_id(std::string_view id) {
     if (id.empty() || id.size() > kKeyIdMaxChars) return false;

@@ -46,7 +46,8 @@ std::string record_session(TempDir& dir) {
             0);
     ServerOptions opts;
     opts.db_path = db;
-    opts.extra_args = {"--checkout-ttl", "2"};
+    // Small effects epochs: several close during the session, and one is left open at the stop.
+    opts.extra_args = {"--checkout-ttl", "2", "--journal-effects-epoch", "5"};
     {
         ServerProcess server(opts);
         HttpClient c(server.port());
@@ -164,6 +165,46 @@ TEST_SUITE("integration_replay") {
             INFO(into_sqlite.out, into_sqlite.err);
             CHECK(into_sqlite.exit_code == 0);
             CHECK(hash_line(into_sqlite.out) == expected);
+        }
+        // From the recorded effects (SQLite): the same state, most entries applied, not run;
+        // those of the epoch open at the stop (and the config entries' decisions) run.
+        const auto from_effects = run_cli(
+            {"replay", journal, "--db", dir.db("effects"), "--effects", "--expect-hash", expected});
+        INFO(from_effects.out, from_effects.err);
+        CHECK(from_effects.exit_code == 0);
+        CHECK(hash_line(from_effects.out) == expected);
+        const auto applied_line = from_effects.out.find("from recorded effects: ");
+        REQUIRE(applied_line != std::string::npos);
+        const long applied = std::stol(from_effects.out.substr(applied_line + 23));
+        if (test::on_postgresql()) {
+            CHECK(applied == 0);  // PostgreSQL records no effects: every entry runs
+            CHECK(exported.out.find("\"effects\":null") != std::string::npos);
+        } else {
+            CHECK(applied > lines / 2);
+            // A carrier's patchset in place of another's: the second epoch's rows are lost and
+            // later changes to them do not fit; the replay stops naming the entries (exit 3).
+            std::vector<std::size_t> carriers;
+            for (auto at = exported.out.find("\"effects\":\""); at != std::string::npos;
+                 at = exported.out.find("\"effects\":\"", at + 1)) {
+                if (exported.out[at + 11] != '+') carriers.push_back(at + 11);
+            }
+            REQUIRE(carriers.size() >= 2);
+            auto patch_of = [&](std::size_t at) {
+                const auto colon = exported.out.find(':', at);
+                return std::make_pair(colon + 1, exported.out.find('"', colon) - colon - 1);
+            };
+            const auto [first_at, first_len] = patch_of(carriers[0]);
+            const auto [second_at, second_len] = patch_of(carriers[1]);
+            std::string doubled = exported.out;
+            doubled.replace(second_at, second_len, exported.out.substr(first_at, first_len));
+            const auto bad_fx = dir.file("doubled.jsonl");
+            std::ofstream(bad_fx) << doubled;
+            const auto conflict =
+                run_cli({"replay", bad_fx, "--db", dir.db("doubled"), "--effects"});
+            INFO(conflict.out);
+            CHECK(conflict.exit_code == 3);
+            CHECK(conflict.out.find("divergence: the effects of entries") != std::string::npos);
+            CHECK(conflict.out.find("do not fit the database") != std::string::npos);
         }
         // the event log (derived, not hashed) is written again only when asked for
         const auto event_rows = "SELECT COUNT(*) FROM events";

@@ -187,7 +187,7 @@ struct JournalCheckout {
     std::string response_sha256;
 };
 std::vector<JournalCheckout> journal_checkouts_of(Tx& tx, const std::string& actor);
-// Replaces an entry's body (sealed again) and its response hash.
+// Replaces an entry's body (sealed again) and its response hash, and drops its recorded effects.
 void redact_journal_entry(Tx& tx, std::int64_t seq, const std::string& body,
                           const std::string& response_sha256);
 

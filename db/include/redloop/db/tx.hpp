@@ -43,12 +43,24 @@ class Tx {
     StatementCache* statements() { return statements_; }
     Dialect dialect() const { return dialect_; }
     TxChanges& changes() { return changes_; }
+    // Effects (database.hpp, records_effects()): the mark a journal entry written in this
+    // transaction carries ("+<epoch>", or empty: none recorded), the last entry written, and
+    // whether the open epoch must be given up (an erasure dropped some of its effects).
+    const std::string& effects_mark() const { return effects_mark_; }
+    void set_effects_mark(std::string mark) { effects_mark_ = std::move(mark); }
+    std::int64_t last_journal_seq() const { return last_journal_seq_; }
+    void note_journal_entry(std::int64_t seq) { last_journal_seq_ = seq; }
+    bool abandons_effects_epoch() const { return abandon_epoch_; }
+    void abandon_effects_epoch() { abandon_epoch_ = true; }
 
   private:
     soci::session& sql_;
     Dialect dialect_;
     StatementCache* statements_;
     TxChanges changes_;
+    std::string effects_mark_;
+    std::int64_t last_journal_seq_ = 0;
+    bool abandon_epoch_ = false;
 };
 
 }  // namespace redloop::db

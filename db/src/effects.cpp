@@ -1,0 +1,159 @@
+#include "effects.hpp"
+
+// The session extension's declarations are behind these (Debian's libsqlite3 is built with it).
+#ifndef SQLITE_ENABLE_SESSION
+#define SQLITE_ENABLE_SESSION 1
+#endif
+#ifndef SQLITE_ENABLE_PREUPDATE_HOOK
+#define SQLITE_ENABLE_PREUPDATE_HOOK 1
+#endif
+#include <sqlite3.h>
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "base64.hpp"
+
+namespace redloop::db {
+
+using engine::ErrorCode;
+using engine::fail;
+
+namespace {
+
+// Tables whose rows are not effects: the journal (the replay writes its own entries), the
+// idempotency keys (operational, purged after 24 h), the event log and its state (derived;
+// a replay writes them only with --event-log), SQLite's own bookkeeping.
+int records_table(void*, const char* table) {
+    static constexpr const char* kLeftOut[] = {
+        "journal",         "idempotency_keys",  "events",
+        "event_log_state", "schema_migrations", "sqlite_sequence"};
+    for (const char* t : kLeftOut) {
+        if (std::strcmp(table, t) == 0) return 0;
+    }
+    return 1;
+}
+
+struct Conflict {
+    std::string what;
+};
+
+int on_conflict(void* ctx, int kind, sqlite3_changeset_iter* it) {
+    const char* table = nullptr;
+    int columns = 0, op = 0, indirect = 0;
+    sqlite3changeset_op(it, &table, &columns, &op, &indirect);
+    const char* why = kind == SQLITE_CHANGESET_CONFLICT      ? "the row to insert is already there"
+                      : kind == SQLITE_CHANGESET_NOTFOUND    ? "the row to change is missing"
+                      : kind == SQLITE_CHANGESET_DATA        ? "the row holds other values"
+                      : kind == SQLITE_CHANGESET_CONSTRAINT  ? "a constraint would break"
+                      : kind == SQLITE_CHANGESET_FOREIGN_KEY ? "a foreign key would break"
+                                                             : "a conflict";
+    auto& c = *static_cast<Conflict*>(ctx);
+    if (c.what.empty()) {
+        c.what = kind == SQLITE_CHANGESET_FOREIGN_KEY
+                     ? std::string(why)
+                     : fmt::format("{} ({} on {})", why,
+                                   op == SQLITE_INSERT   ? "insert"
+                                   : op == SQLITE_DELETE ? "delete"
+                                                         : "update",
+                                   table ? table : "?");
+    }
+    return SQLITE_CHANGESET_ABORT;
+}
+
+}  // namespace
+
+EffectRecorder::EffectRecorder(sqlite3* db) {
+    if (sqlite3session_create(db, "main", &session_) != SQLITE_OK) {
+        session_ = nullptr;
+        return;
+    }
+    sqlite3session_table_filter(session_, records_table, nullptr);
+    if (sqlite3session_attach(session_, nullptr) != SQLITE_OK) {
+        sqlite3session_delete(session_);
+        session_ = nullptr;
+    }
+}
+
+EffectRecorder::~EffectRecorder() {
+    if (session_) sqlite3session_delete(session_);
+}
+
+engine::Result<std::string> EffectRecorder::patchset_base64() {
+    if (!session_) return fail(ErrorCode::internal, "the effects of a command were not recorded");
+    int n = 0;
+    void* p = nullptr;
+    const int rc = sqlite3session_patchset(session_, &n, &p);
+    if (rc != SQLITE_OK) {
+        sqlite3_free(p);
+        return fail(ErrorCode::internal,
+                    fmt::format("could not read a command's effects: {}", sqlite3_errstr(rc)));
+    }
+    std::string out =
+        n > 0 ? base64_encode(static_cast<const unsigned char*>(p), static_cast<std::size_t>(n))
+              : std::string();
+    sqlite3_free(p);
+    return out;
+}
+
+EffectBatch::EffectBatch() {
+    if (sqlite3changegroup_new(&group_) != SQLITE_OK) group_ = nullptr;
+}
+
+EffectBatch::~EffectBatch() {
+    if (group_) sqlite3changegroup_delete(group_);
+}
+
+engine::Status EffectBatch::add(std::string_view base64) {
+    if (!group_) return fail(ErrorCode::internal, "out of memory for effects");
+    if (base64.empty()) {
+        ++added_;
+        return {};
+    }
+    auto raw = base64_decode(base64);
+    if (!raw) return fail(ErrorCode::invalid_request, "effects are not base64");
+    const int rc = sqlite3changegroup_add(group_, static_cast<int>(raw->size()), raw->data());
+    if (rc != SQLITE_OK)
+        return fail(ErrorCode::invalid_request,
+                    fmt::format("effects are not a patchset: {}", sqlite3_errstr(rc)));
+    ++added_;
+    return {};
+}
+
+engine::Status EffectBatch::apply(sqlite3* db) {
+    if (!group_) return fail(ErrorCode::internal, "out of memory for effects");
+    int n = 0;
+    void* p = nullptr;
+    int rc = sqlite3changegroup_output(group_, &n, &p);
+    sqlite3changegroup_delete(group_);
+    group_ = nullptr;
+    added_ = 0;
+    if (sqlite3changegroup_new(&group_) != SQLITE_OK) group_ = nullptr;
+    if (rc != SQLITE_OK) {
+        sqlite3_free(p);
+        return fail(ErrorCode::internal,
+                    fmt::format("could not combine effects: {}", sqlite3_errstr(rc)));
+    }
+    if (n == 0) {
+        sqlite3_free(p);
+        return {};
+    }
+    Conflict conflict;
+    // The rows passed their CHECK constraints when the commands wrote them; checking them again
+    // was a fifth of applying (an `x IN (...)` builds a temporary b-tree per row). The final
+    // state hash checks what was applied.
+    sqlite3_exec(db, "PRAGMA ignore_check_constraints=ON", nullptr, nullptr, nullptr);
+    rc = sqlite3changeset_apply(db, n, p, nullptr, on_conflict, &conflict);
+    sqlite3_exec(db, "PRAGMA ignore_check_constraints=OFF", nullptr, nullptr, nullptr);
+    sqlite3_free(p);
+    if (rc != SQLITE_OK) {
+        return fail(ErrorCode::conflict,
+                    conflict.what.empty()
+                        ? fmt::format("could not apply effects: {}", sqlite3_errmsg(db))
+                        : "the effects do not fit the database: " + conflict.what);
+    }
+    return {};
+}
+
+}  // namespace redloop::db

@@ -1,0 +1,57 @@
+#pragma once
+// A command's effects: the rows it changed, as an SQLite patchset (the session extension), so a
+// replay can apply them instead of running the handlers again (docs/journal.md#effects).
+// SQLite only; a connection is used by one thread at a time, and so are these.
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "redloop/engine/result.hpp"
+
+struct sqlite3;
+struct sqlite3_session;
+struct sqlite3_changegroup;
+
+namespace redloop::db {
+
+// Records every change to the business tables on `db` from construction on (the journal, the
+// idempotency keys and the event log are left out: they are written by the replay itself or
+// are derived). A recorder that could not start records nothing and says so (ok() false).
+class EffectRecorder {
+  public:
+    explicit EffectRecorder(sqlite3* db);
+    ~EffectRecorder();
+    EffectRecorder(const EffectRecorder&) = delete;
+    EffectRecorder& operator=(const EffectRecorder&) = delete;
+    bool ok() const { return session_ != nullptr; }
+    // The net changes so far as a patchset (primary keys and new values), base64; "" when
+    // nothing changed. Rows changed and changed back (a savepoint rolled back) are not in it.
+    engine::Result<std::string> patchset_base64();
+
+  private:
+    sqlite3_session* session_ = nullptr;
+};
+
+// Patchsets of consecutive commands, combined into one (a row inserted then updated becomes
+// one insert) and applied in one pass: preparing the apply's statements per command cost more
+// than applying.
+class EffectBatch {
+  public:
+    EffectBatch();
+    ~EffectBatch();
+    EffectBatch(const EffectBatch&) = delete;
+    EffectBatch& operator=(const EffectBatch&) = delete;
+    // Adds one command's patchset (base64 as recorded); invalid_request when it is not one.
+    engine::Status add(std::string_view base64);
+    std::size_t size() const { return added_; }
+    // Applies what was added to `db`, inside the caller's transaction, and empties the batch.
+    // Any conflict (a row to insert already there, a row to change missing, a constraint
+    // broken) applies nothing and is an error naming the table.
+    engine::Status apply(sqlite3* db);
+
+  private:
+    sqlite3_changegroup* group_ = nullptr;
+    std::size_t added_ = 0;
+};
+
+}  // namespace redloop::db
