@@ -761,8 +761,20 @@ bool Database::run_batch(const std::vector<Job*>& batch) {
             try {
                 auto patch = d.epoch->patchset_base64();
                 if (patch) {
-                    std::string carrier = d.epoch_id + ":" + *patch;
                     Tx tx(*d.writer, d.dialect, &st);
+                    // With the AUTOINCREMENT counters: a row inserted and deleted within the
+                    // epoch is in no patchset but moved its table's counter, and entries run
+                    // after this one in a replay must be given the seq values they got live.
+                    std::string carrier = d.epoch_id + ":" + *patch + ";";
+                    {
+                        std::string name;
+                        long long value = 0;
+                        Query c(tx, "SELECT name, seq FROM sqlite_sequence ORDER BY name");
+                        c.into(name).into(value);
+                        c.execute();
+                        for (bool first = true; c.fetch(); first = false)
+                            carrier += fmt::format("{}{}={}", first ? "" : ",", name, value);
+                    }
                     const long long seq = batch_last_seq;
                     Query q(tx, "UPDATE journal SET effects = :e WHERE seq = :s");
                     q.use(carrier).use(seq);

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <soci/soci.h>
 
+#include <charconv>
 #include <memory>
 #include <sstream>
 
@@ -68,15 +69,48 @@ std::int64_t append_journal(Tx& tx, const JournalEntry& e) {
     return seq;
 }
 
-engine::Status apply_effects(Tx& tx, const std::vector<std::string_view>& patches) {
+engine::Status apply_effects(Tx& tx, const std::vector<std::string_view>& payloads) {
+    using engine::ErrorCode;
+    using engine::fail;
     if (tx.dialect() != Dialect::sqlite || !tx.statements())
-        return engine::fail(engine::ErrorCode::internal,
-                            "recorded effects apply to an SQLite file only");
+        return fail(ErrorCode::internal, "recorded effects apply to an SQLite file only");
     EffectBatch batch;
-    for (const auto p : patches) {
-        if (auto s = batch.add(p); !s) return s;
+    for (const auto p : payloads) {
+        if (auto s = batch.add(p.substr(0, p.find(';'))); !s) return s;
     }
-    return batch.apply(tx.statements()->db());
+    if (auto s = batch.apply(tx.statements()->db()); !s) return s;
+    // The counters as the last carrier saw them ("table=value,..."): they only grow.
+    if (payloads.empty()) return {};
+    const auto last = payloads.back();
+    const auto semi = last.find(';');
+    if (semi == std::string_view::npos)
+        return fail(ErrorCode::invalid_request, "effects without their counters");
+    std::string_view rest = last.substr(semi + 1);
+    while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        const auto item = rest.substr(0, comma);
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        const auto eq = item.find('=');
+        if (eq == std::string_view::npos || eq == 0)
+            return fail(ErrorCode::invalid_request, "effects with a malformed counter");
+        const std::string table(item.substr(0, eq));
+        long long value = 0;
+        const auto digits = item.substr(eq + 1);
+        const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+        if (ec != std::errc{} || end != digits.data() + digits.size())
+            return fail(ErrorCode::invalid_request, "effects with a malformed counter");
+        long long rows = 0;
+        {
+            Query q(tx, "SELECT COUNT(*) FROM sqlite_sequence WHERE name = :n");
+            q.into(rows).use(table);
+            q.run();
+        }
+        Query q(tx, rows ? "UPDATE sqlite_sequence SET seq = MAX(seq, :v) WHERE name = :n"
+                         : "INSERT INTO sqlite_sequence (seq, name) VALUES (:v, :n)");
+        q.use(value).use(table);
+        q.run();
+    }
+    return {};
 }
 
 std::int64_t last_journal_seq(Tx& tx) {

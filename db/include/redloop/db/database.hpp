@@ -124,11 +124,12 @@ class Database {
     // Effects (SQLite files, docs/journal.md#effects): with recording on, the writer keeps an
     // SQLite session (the rows changed) across commands in epochs of a few hundred journal
     // entries; each entry written is marked "+<epoch>", and when the epoch closes its net
-    // changes go on the last entry of that batch as "<epoch>:<patchset base64>", in the same
-    // transaction. A replay can then apply them instead of running the commands again.
-    // Off by default (`serve` turns it on after migrating, unless --journal-effects false).
-    // `epoch_entries`: journal entries per epoch (fewer: smaller carriers, more schema lookups;
-    // the entries of an epoch still open when the server stops are run again by a replay).
+    // changes go on the last entry of that batch as "<epoch>:<patchset base64>;<counters>"
+    // (the AUTOINCREMENT counters then), in the same transaction. A replay can then apply them
+    // instead of running the commands again. Off by default (`serve` turns it on after migrating,
+    // unless --journal-effects false). `epoch_entries`: journal entries per epoch (fewer: smaller
+    // carriers, more schema lookups; the entries of an epoch still open when the server stops are
+    // run again by a replay).
     bool records_effects() const;
     void set_effects_recording(bool on, std::size_t epoch_entries = 256);
     // Whether recorded effects can be applied here (an SQLite file with its writer).

@@ -27,18 +27,19 @@ struct JournalEntry {
     int status = 0;                // the response status
     std::string response_sha256;   // of the response body
     // Recorded effects (database.hpp, records_effects()): "+<epoch>" for an entry whose changes
-    // are in its epoch's carrier, "<epoch>:<patchset base64>" for the carrier; nullopt when not
-    // recorded (a replay then runs the entry again).
+    // are in its epoch's carrier, "<epoch>:<patchset base64>;<counters>" for the carrier;
+    // nullopt when not recorded (a replay then runs the entry again).
     std::optional<std::string> effects;
 };
 
 // Writes the entry (seq and effects as given are ignored and kept, respectively) and notes its
 // seq on the transaction, where the group commit stores the command's effects beside it.
 std::int64_t append_journal(Tx& tx, const JournalEntry& e);
-// Applies recorded patchsets (base64, as in a carrier's effects after "<epoch>:") of
-// consecutive epochs, combined, in `tx` (SQLite); conflict when they do not fit the database's
-// rows (it is not the state they were recorded after).
-engine::Status apply_effects(Tx& tx, const std::vector<std::string_view>& patches);
+// Applies the recorded effects of consecutive closed epochs (each carrier's payload after
+// "<epoch>:", that is "<patchset base64>;<table>=<autoincrement counter>,..."), combined, in
+// `tx` (SQLite), then sets the counters to the last carrier's; conflict when the patchsets do
+// not fit the database's rows (it is not the state they were recorded after).
+engine::Status apply_effects(Tx& tx, const std::vector<std::string_view>& payloads);
 std::vector<JournalEntry> journal_since(Tx& tx, std::int64_t after_seq, int limit);
 // The sequence number of the last entry (0 for an empty journal).
 std::int64_t last_journal_seq(Tx& tx);
