@@ -238,6 +238,10 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
     std::vector<Line> ready, open;
     std::vector<std::string> patches;  // of the epochs in `ready`
     std::string open_epoch;
+    // Epochs some of whose entries ran (an entry without effects came between them, written by
+    // another process; or an erasure dropped the epoch's effects, "-<epoch>"): their carrier, if
+    // any, holds changes already made, so the rest of their entries run too.
+    std::set<std::string> broken;
     auto apply_ready = [&]() -> std::optional<std::string> {
         if (ready.empty()) return std::nullopt;
         std::vector<std::string_view> effects(patches.begin(), patches.end());
@@ -274,6 +278,7 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
         for (const auto& l : open) {
             if (auto why = run_entry(l)) return why;
         }
+        if (!open.empty()) broken.insert(open_epoch);
         open.clear();
         open_epoch.clear();
         return std::nullopt;
@@ -285,16 +290,26 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
             if (auto why = settle()) return why;
             return run_entry(l);
         }
+        if ((*fx)[0] == '-') {
+            // Dropped by an erasure: its epoch's carrier is gone, all its entries run.
+            if (auto why = settle()) return why;
+            broken.insert(fx->substr(1));
+            return run_entry(l);
+        }
         const bool member = (*fx)[0] == '+';
         const auto colon = fx->find(':');
         if (!member && colon == std::string::npos)
             return fmt::format(
-                "entry {} (line {}): effects are neither \"+epoch\" nor "
-                "\"epoch:patchset\"",
+                "entry {} (line {}): effects are none of \"+epoch\", \"-epoch\" and "
+                "\"epoch:patchset;counters\"",
                 l.entry.seq, l.line_no);
         const std::string epoch = member ? fx->substr(1) : fx->substr(0, colon);
         if (!open.empty() && epoch != open_epoch) {
             if (auto why = settle()) return why;
+        }
+        if (broken.count(epoch)) {
+            if (auto why = settle()) return why;
+            return run_entry(l);
         }
         if (member) {
             open_epoch = epoch;

@@ -103,8 +103,9 @@ void redact_journal_entry(Tx& tx, std::int64_t seq, const std::string& body,
         q.run();
     }
     // The entry's recorded effects hold the orders' rows as they were inserted, and they are
-    // part of its epoch's net changes: the whole epoch's effects are dropped (a replay runs
-    // those entries instead), and the open epoch, if it is this one, is given up.
+    // part of its epoch's net changes: the whole epoch's effects are dropped — its entries
+    // marked "-<epoch>", so a replay runs them all instead — and the open epoch, if it is this
+    // one, is given up.
     std::string effects;
     soci::indicator ind = soci::i_null;
     {
@@ -114,37 +115,39 @@ void redact_journal_entry(Tx& tx, std::int64_t seq, const std::string& body,
         if (!q.fetch() || ind != soci::i_ok || effects.empty()) return;
     }
     tx.abandon_effects_epoch();
-    const std::string epoch =
-        effects[0] == '+' ? effects.substr(1) : effects.substr(0, effects.find(':'));
-    const std::string member = "+" + epoch, carrier = epoch + ":%";
-    // The epoch's entries are consecutive: walk out from this one while they belong to it.
+    if (effects[0] == '-') return;  // dropped already
+    const bool is_carrier = effects[0] != '+';
+    const std::string epoch = is_carrier ? effects.substr(0, effects.find(':')) : effects.substr(1);
+    const std::string member = "+" + epoch, dropped = "-" + epoch, carrier = epoch + ":%";
+    // The epoch's entries are consecutive, but for entries without effects that another
+    // process wrote meanwhile (a `redloop seed` beside the server): walk out from this one over
+    // the epoch's entries and those, to the carrier or another epoch's entry.
     long long lo = 1, hi = std::numeric_limits<long long>::max();
     {
         long long before = 0;
         Query q(tx,
-                "SELECT seq FROM journal WHERE seq < :s AND (effects IS NULL OR "
-                "(effects <> :m AND effects NOT LIKE :c)) ORDER BY seq DESC LIMIT 1");
-        q.into(before).use(s).use(member).use(carrier);
+                "SELECT seq FROM journal WHERE seq < :s AND effects IS NOT NULL AND effects <> :m "
+                "AND effects <> :d AND effects NOT LIKE :c ORDER BY seq DESC LIMIT 1");
+        q.into(before).use(s).use(member).use(dropped).use(carrier);
         q.execute();
         if (q.fetch()) lo = before + 1;
     }
-    {
+    if (is_carrier) {
+        hi = s;
+    } else {
         long long after = 0;
         std::string next;
-        soci::indicator ni = soci::i_null;
         Query q(tx,
-                "SELECT seq, effects FROM journal WHERE seq > :s AND (effects IS NULL OR "
-                "effects <> :m) ORDER BY seq LIMIT 1");
-        q.into(after).into(next, ni).use(s).use(member);
+                "SELECT seq, effects FROM journal WHERE seq > :s AND effects IS NOT NULL AND "
+                "effects <> :m AND effects <> :d ORDER BY seq LIMIT 1");
+        q.into(after).into(next).use(s).use(member).use(dropped);
         q.execute();
-        if (q.fetch()) {
-            const bool is_carrier = ni == soci::i_ok && next.rfind(epoch + ":", 0) == 0;
-            hi = is_carrier ? after : after - 1;
-        }
+        if (q.fetch()) hi = next.rfind(epoch + ":", 0) == 0 ? after : after - 1;
     }
-    if (effects[0] != '+') hi = s;  // the entry is the carrier itself
-    Query q(tx, "UPDATE journal SET effects = NULL WHERE seq BETWEEN :lo AND :hi");
-    q.use(lo).use(hi);
+    Query q(tx,
+            "UPDATE journal SET effects = :d WHERE seq BETWEEN :lo AND :hi AND effects IS NOT "
+            "NULL");
+    q.use(dropped).use(lo).use(hi);
     q.run();
 }
 

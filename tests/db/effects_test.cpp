@@ -192,29 +192,58 @@ TEST_CASE("redacting an entry drops its whole epoch's effects, and gives up the 
             return true;
         }));
     };
+    // Whether an entry's effects were dropped ("-<epoch>": a replay runs it).
+    auto dropped = [](const db::JournalEntry& e) {
+        return e.effects && !e.effects->empty() && (*e.effects)[0] == '-';
+    };
+    const auto middle_epoch = journal(*live.db)[4].effects->substr(1);
     redact(5);  // a mark in the middle epoch
     auto entries = journal(*live.db);
     for (std::size_t i = 0; i < entries.size(); ++i) {
         INFO("seq ", entries[i].seq);
         const bool middle = entries[i].seq >= 4 && entries[i].seq <= 6;
-        CHECK(entries[i].effects.has_value() == !middle);
+        CHECK(dropped(entries[i]) == middle);
+        if (middle) CHECK(*entries[i].effects == "-" + middle_epoch);
     }
     redact(9);  // a carrier: its epoch too
     entries = journal(*live.db);
     for (const auto& e : entries) {
         INFO("seq ", e.seq);
-        CHECK(e.effects.has_value() == (e.seq <= 3));
+        CHECK(dropped(e) == (e.seq > 3));
+    }
+    // An entry without effects in the middle of an epoch (another process wrote it beside
+    // this one): the walk goes over it to the epoch's carrier.
+    {
+        auto other = db::Database::open(db::DatabaseOptions{live.url, 2, 5000});
+        REQUIRE(other);
+        add_user(*live.db, 20);  // seq 10: a new epoch
+        add_user(**other, 21);   // seq 11: no effects
+        add_user(*live.db, 22);  // seq 12
+        add_user(*live.db, 23);  // seq 13: the carrier
+        auto around = journal(*live.db);
+        REQUIRE(around.size() == 13);
+        CHECK_FALSE(around[10].effects);
+        REQUIRE(around[12].effects);
+        CHECK((*around[12].effects)[0] != '+');
+        redact(10);
+        for (const auto& e : journal(*live.db)) {
+            INFO("seq ", e.seq);
+            if (e.seq == 11)
+                CHECK_FALSE(e.effects);  // the other process's: none to drop
+            else
+                CHECK(dropped(e) == (e.seq > 3));
+        }
     }
     // An open epoch with a redacted entry gets no carrier: its entries keep their marks only.
-    add_user(*live.db, 9);  // seq 10, opens an epoch
-    redact(10);
-    add_user(*live.db, 10);  // seq 11, 12, 13: a new epoch closes at 13
+    add_user(*live.db, 9);  // seq 14, opens an epoch
+    redact(14);
+    add_user(*live.db, 10);  // seq 15, 16, 17: a new epoch closes at 17
     add_user(*live.db, 11);
     add_user(*live.db, 12);
     entries = journal(*live.db);
-    REQUIRE(entries.size() == 13);
-    CHECK_FALSE(entries[9].effects);
-    REQUIRE(entries[12].effects);
-    CHECK((*entries[12].effects)[0] != '+');
-    CHECK(entries[10].effects->substr(1) == entries[12].effects->substr(0, 16));
+    REQUIRE(entries.size() == 17);
+    CHECK(dropped(entries[13]));
+    REQUIRE(entries[16].effects);
+    CHECK((*entries[16].effects)[0] != '+');
+    CHECK(entries[14].effects->substr(1) == entries[16].effects->substr(0, 16));
 }

@@ -199,6 +199,22 @@ TEST_SUITE("integration_replay") {
             doubled.replace(second_at, second_len, exported.out.substr(first_at, first_len));
             const auto bad_fx = dir.file("doubled.jsonl");
             std::ofstream(bad_fx) << doubled;
+            // An entry of a closed epoch whose effects were dropped ("-<epoch>", as an erasure
+            // marks its epoch's entries) while the others kept theirs: the epoch's entries all
+            // run, its carrier is not applied (it holds their changes too): the same state.
+            const auto epoch = exported.out.substr(carriers[1], 16);
+            const auto mark = "\"effects\":\"+" + epoch + "\"";
+            const auto member_at = exported.out.find(mark);
+            REQUIRE(member_at != std::string::npos);
+            REQUIRE(exported.out.find(mark, member_at + 1) < carriers[1]);  // not the last one
+            std::string unmarked = exported.out;
+            unmarked.replace(member_at, mark.size(), "\"effects\":\"-" + epoch + "\"");
+            const auto unmarked_file = dir.file("unmarked.jsonl");
+            std::ofstream(unmarked_file) << unmarked;
+            const auto around = run_cli({"replay", unmarked_file, "--db", dir.db("unmarked"),
+                                         "--effects", "--expect-hash", expected});
+            INFO(around.out, around.err);
+            CHECK(around.exit_code == 0);
             const auto conflict =
                 run_cli({"replay", bad_fx, "--db", dir.db("doubled"), "--effects"});
             INFO(conflict.out);
