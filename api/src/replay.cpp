@@ -213,6 +213,13 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
     if (use_effects) {
         if (auto s = db.set_writer_foreign_keys(false); !s) return fail(s.error());
     }
+    struct RestoreForeignKeys {
+        db::Database& db;
+        bool off;
+        ~RestoreForeignKeys() {
+            if (off) (void)db.set_writer_foreign_keys(true);  // after an early return
+        }
+    } restore_foreign_keys{db, use_effects};
     // Entries commit a thousand at a time: a commit per entry was most of a replay's time.
     if (auto s = db.set_bulk(true); !s) return fail(s.error());
     struct EndBulk {
@@ -341,6 +348,7 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
     }
     if (auto s = db.set_bulk(false); !s) return fail(s.error());
     if (use_effects) {
+        restore_foreign_keys.off = false;
         if (auto s = db.set_writer_foreign_keys(true); !s) return fail(s.error());
     }
     auto hash = state_hash_of(db);

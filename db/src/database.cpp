@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <libpq-fe.h>
+#include <openssl/rand.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -19,7 +20,6 @@
 #include <deque>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <thread>
 
 #include "effects.hpp"
@@ -83,6 +83,7 @@ struct Database::Impl {
     // looks the table up in the schema, which per command cost more than the command itself.
     std::atomic<std::size_t> epoch_size{256};
     bool epoch_abandoned = false;
+    long long epoch_data_version = 0;  // when it began
     Database::CaptureContext capture = nullptr;
     Database::InstallContext install = nullptr;
     std::size_t max_batch = 256;
@@ -690,8 +691,13 @@ engine::Status Database::sync_wal() {
 namespace {
 
 std::string new_epoch_id() {
-    static thread_local std::mt19937_64 rng{std::random_device{}()};
-    return fmt::format("{:016x}", rng());
+    std::uint64_t v = 0;
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v) != 1) {
+        static std::atomic<std::uint64_t> fallback{static_cast<std::uint64_t>(
+            std::chrono::steady_clock::now().time_since_epoch().count())};
+        v = fallback.fetch_add(0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL;
+    }
+    return fmt::format("{:016x}", v);
 }
 
 }  // namespace
@@ -710,9 +716,24 @@ bool Database::run_batch(const std::vector<Job*>& batch) {
     // Effects are recorded in epochs: one session on the writer from the epoch's first command
     // on; once it has enough entries, its net changes go on the last entry a batch wrote (the
     // carrier, "<epoch>:<patchset>"), the entries before it being marked "+<epoch>".
+    // Another process committed since the last batch (`redloop seed`, `redloop rekey` beside
+    // the server): its changes would mix into the open epoch's net changes in the wrong order,
+    // so that epoch is given up (its entries run in a replay) and a new one begins.
+    if (!batch_error && d.epoch) {
+        try {
+            if (st.data_version() != d.epoch_data_version) d.epoch.reset();
+        } catch (const std::exception&) {
+            d.epoch.reset();
+        }
+    }
     if (!batch_error && !d.epoch && d.record_effects.load(std::memory_order_relaxed)) {
-        d.epoch = std::make_unique<EffectRecorder>(st.db());
-        if (!d.epoch->ok()) d.epoch.reset();
+        try {
+            d.epoch_data_version = st.data_version();
+            d.epoch = std::make_unique<EffectRecorder>(st.db());
+            if (!d.epoch->ok()) d.epoch.reset();
+        } catch (const std::exception&) {
+            d.epoch.reset();
+        }
         d.epoch_id = new_epoch_id();
         d.epoch_entries = 0;
         d.epoch_abandoned = false;
@@ -772,8 +793,13 @@ bool Database::run_batch(const std::vector<Job*>& batch) {
                         Query c(tx, "SELECT name, seq FROM sqlite_sequence ORDER BY name");
                         c.into(name).into(value);
                         c.execute();
-                        for (bool first = true; c.fetch(); first = false)
+                        bool first = true;
+                        while (c.fetch()) {
+                            // Not the journal's nor the event log's: a replay writes those.
+                            if (!records_table_effects(name)) continue;
                             carrier += fmt::format("{}{}={}", first ? "" : ",", name, value);
+                            first = false;
+                        }
                     }
                     const long long seq = batch_last_seq;
                     Query q(tx, "UPDATE journal SET effects = :e WHERE seq = :s");

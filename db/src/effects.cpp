@@ -22,17 +22,8 @@ using engine::fail;
 
 namespace {
 
-// Tables whose rows are not effects: the journal (the replay writes its own entries), the
-// idempotency keys (operational, purged after 24 h), the event log and its state (derived;
-// a replay writes them only with --event-log), SQLite's own bookkeeping.
-int records_table(void*, const char* table) {
-    static constexpr const char* kLeftOut[] = {
-        "journal",         "idempotency_keys",  "events",
-        "event_log_state", "schema_migrations", "sqlite_sequence"};
-    for (const char* t : kLeftOut) {
-        if (std::strcmp(table, t) == 0) return 0;
-    }
-    return 1;
+int records_table_cb(void*, const char* table) {
+    return records_table_effects(table) ? 1 : 0;
 }
 
 struct Conflict {
@@ -64,12 +55,26 @@ int on_conflict(void* ctx, int kind, sqlite3_changeset_iter* it) {
 
 }  // namespace
 
+bool records_table_effects(std::string_view table) {
+    // The journal (a replay writes its own entries), the idempotency keys (operational, purged
+    // after 24 h), the event log and its state (derived; a replay writes them only with
+    // --event-log), the note view counters (written by view flushes, which are not journaled,
+    // so entries run by a replay could not make the rows later effects change), SQLite's own.
+    static constexpr std::string_view kLeftOut[] = {
+        "journal",    "idempotency_keys",  "events",         "event_log_state",
+        "note_stats", "schema_migrations", "sqlite_sequence"};
+    for (const auto t : kLeftOut) {
+        if (table == t) return false;
+    }
+    return true;
+}
+
 EffectRecorder::EffectRecorder(sqlite3* db) {
     if (sqlite3session_create(db, "main", &session_) != SQLITE_OK) {
         session_ = nullptr;
         return;
     }
-    sqlite3session_table_filter(session_, records_table, nullptr);
+    sqlite3session_table_filter(session_, records_table_cb, nullptr);
     if (sqlite3session_attach(session_, nullptr) != SQLITE_OK) {
         sqlite3session_delete(session_);
         session_ = nullptr;
@@ -105,20 +110,33 @@ EffectBatch::~EffectBatch() {
     if (group_) sqlite3changegroup_delete(group_);
 }
 
-engine::Status EffectBatch::add(std::string_view base64) {
+engine::Result<bool> EffectBatch::add(std::string_view base64) {
     if (!group_) return fail(ErrorCode::internal, "out of memory for effects");
     if (base64.empty()) {
         ++added_;
-        return {};
+        return true;
     }
     auto raw = base64_decode(base64);
     if (!raw) return fail(ErrorCode::invalid_request, "effects are not base64");
-    const int rc = sqlite3changegroup_add(group_, static_cast<int>(raw->size()), raw->data());
+    // Checked on a group of its own first: a patchset that does not parse must not leave part of
+    // itself in the batch.
+    sqlite3_changegroup* probe = nullptr;
+    if (sqlite3changegroup_new(&probe) != SQLITE_OK)
+        return fail(ErrorCode::internal, "out of memory for effects");
+    int rc = sqlite3changegroup_add(probe, static_cast<int>(raw->size()), raw->data());
+    sqlite3changegroup_delete(probe);
+    if (rc != SQLITE_OK)
+        return fail(ErrorCode::invalid_request,
+                    fmt::format("effects are not a patchset: {}", sqlite3_errstr(rc)));
+    rc = sqlite3changegroup_add(group_, static_cast<int>(raw->size()), raw->data());
+    // A table with another number of columns than in the batch (recorded before a migration
+    // added one): the batch must be applied first.
+    if (rc == SQLITE_SCHEMA) return false;
     if (rc != SQLITE_OK)
         return fail(ErrorCode::invalid_request,
                     fmt::format("effects are not a patchset: {}", sqlite3_errstr(rc)));
     ++added_;
-    return {};
+    return true;
 }
 
 engine::Status EffectBatch::apply(sqlite3* db) {

@@ -14,9 +14,11 @@ struct sqlite3_changegroup;
 
 namespace redloop::db {
 
-// Records every change to the business tables on `db` from construction on (the journal, the
-// idempotency keys and the event log are left out: they are written by the replay itself or
-// are derived). A recorder that could not start records nothing and says so (ok() false).
+// Whether a table's changes are effects (see the list in effects.cpp of those that are not).
+bool records_table_effects(std::string_view table);
+
+// Records every change to the tables records_table_effects() names on `db` from construction
+// on. A recorder that could not start records nothing and says so (ok() false).
 class EffectRecorder {
   public:
     explicit EffectRecorder(sqlite3* db);
@@ -41,8 +43,10 @@ class EffectBatch {
     ~EffectBatch();
     EffectBatch(const EffectBatch&) = delete;
     EffectBatch& operator=(const EffectBatch&) = delete;
-    // Adds one command's patchset (base64 as recorded); invalid_request when it is not one.
-    engine::Status add(std::string_view base64);
+    // Adds one epoch's patchset (base64 as recorded); invalid_request when it is not one, false
+    // (nothing added) when it holds a table with another number of columns than this batch
+    // does (recorded on either side of a migration): apply the batch, then add it to the next.
+    engine::Result<bool> add(std::string_view base64);
     std::size_t size() const { return added_; }
     // Applies what was added to `db`, inside the caller's transaction, and empties the batch.
     // Any conflict (a row to insert already there, a row to change missing, a constraint

@@ -76,7 +76,15 @@ engine::Status apply_effects(Tx& tx, const std::vector<std::string_view>& payloa
         return fail(ErrorCode::internal, "recorded effects apply to an SQLite file only");
     EffectBatch batch;
     for (const auto p : payloads) {
-        if (auto s = batch.add(p.substr(0, p.find(';'))); !s) return s;
+        const auto patch = p.substr(0, p.find(';'));
+        auto added = batch.add(patch);
+        if (!added) return fail(added.error());
+        if (*added) continue;
+        // Recorded under another schema than the batch so far: that first, then this.
+        if (auto s = batch.apply(tx.statements()->db()); !s) return s;
+        added = batch.add(patch);
+        if (!added) return fail(added.error());
+        if (!*added) return fail(ErrorCode::internal, "effects that fit no batch");
     }
     if (auto s = batch.apply(tx.statements()->db()); !s) return s;
     // The counters as the last carrier saw them ("table=value,..."): they only grow.

@@ -98,4 +98,11 @@ bool StatementCache::in_transaction() const {
     return sqlite3_get_autocommit(db_) == 0;
 }
 
+long long StatementCache::data_version() {
+    auto stmt = acquire("PRAGMA data_version");
+    if (sqlite3_step(stmt.get()) != SQLITE_ROW)
+        throw std::runtime_error("PRAGMA data_version: " + std::string(sqlite3_errmsg(db_)));
+    return sqlite3_column_int64(stmt.get(), 0);
+}
+
 }  // namespace redloop::db

@@ -58,6 +58,8 @@ class StatementCache {
     std::size_t size() const { return entries_.size(); }
     // True while a transaction is open on the connection.
     bool in_transaction() const;
+    // PRAGMA data_version: it changes when another connection commits to the file.
+    long long data_version();
 
   private:
     static constexpr std::size_t kMaxEntries = 512;  // statements built from varying text
