@@ -395,11 +395,15 @@ int main(int argc, char** argv) {
     replay->add_option("--expect-hash", expect_hash, "fail unless the final state hash is this")
         ->envname("REDLOOP_EXPECT_HASH");
     api::ReplayOptions replay_options;
-    replay->add_flag("--event-log", replay_options.event_log,
-                     "also write the event log (the stream's history), as the live server did");
-    replay->add_flag("--effects", replay_options.effects,
-                     "apply the entries' recorded effects instead of running them again (fast; "
-                     "checks the final state, not each answer)");
+    auto* event_log_flag =
+        replay->add_flag("--event-log", replay_options.event_log,
+                         "also write the event log (the stream's history), as the live server did");
+    replay
+        ->add_flag("--effects", replay_options.effects,
+                   "apply the entries' recorded effects instead of running them again (fast; "
+                   "checks the final state, not each answer; the event log needs every entry "
+                   "to run)")
+        ->excludes(event_log_flag);
 
     // state-hash
     auto* state_hash = cli.add_subcommand("state-hash", "Print the state hash of a database");

@@ -176,6 +176,11 @@ TEST_SUITE("integration_replay") {
         const auto applied_line = from_effects.out.find("from recorded effects: ");
         REQUIRE(applied_line != std::string::npos);
         const long applied = std::stol(from_effects.out.substr(applied_line + 23));
+        // The event log is written by running entries: the two options exclude each other.
+        const auto both =
+            run_cli({"replay", journal, "--db", dir.db("both"), "--effects", "--event-log"});
+        CHECK(both.exit_code != 0);
+        CHECK(both.err.find("excludes") != std::string::npos);
         if (test::on_postgresql()) {
             CHECK(applied == 0);  // PostgreSQL records no effects: every entry runs
             CHECK(exported.out.find("\"effects\":null") != std::string::npos);
