@@ -82,9 +82,15 @@ void add_ops_routes(Router& r) {
             "redloop_db_write_seconds_total{{phase=\"run\"}} {:.6f}\n"
             "redloop_db_write_seconds_total{{phase=\"commit\"}} {:.6f}\n"
             "# HELP redloop_db_checkpoints_total WAL checkpoints run off the write path.\n"
-            "# TYPE redloop_db_checkpoints_total counter\nredloop_db_checkpoints_total {}\n",
+            "# TYPE redloop_db_checkpoints_total counter\nredloop_db_checkpoints_total {}\n"
+            "# HELP redloop_journal_effects_epochs_total Epochs of recorded effects, closed "
+            "with a carrier or given up without one (their entries run in a replay).\n"
+            "# TYPE redloop_journal_effects_epochs_total counter\n"
+            "redloop_journal_effects_epochs_total{{outcome=\"carried\"}} {}\n"
+            "redloop_journal_effects_epochs_total{{outcome=\"given_up\"}} {}\n",
             writes.batches, writes.commands, static_cast<double>(writes.run_ns) / 1e9,
-            static_cast<double>(writes.commit_ns) / 1e9, writes.checkpoints);
+            static_cast<double>(writes.commit_ns) / 1e9, writes.checkpoints,
+            writes.effects_epochs_carried, writes.effects_epochs_given_up);
         const auto retries = ctx.app.db().retry_stats();
         extra += fmt::format(
             "# HELP redloop_db_retries_total Transactions run again after a deadlock or a "

@@ -106,6 +106,9 @@ struct Database::Impl {
     bool checkpoint_due = false;   // under checkpoint_mutex
     bool checkpoint_stop = false;  // under checkpoint_mutex
     std::atomic<std::uint64_t> checkpoints{0};
+    // Effects epochs closed with a carrier, and given up without one (write_stats()).
+    std::atomic<std::uint64_t> epochs_carried{0};
+    std::atomic<std::uint64_t> epochs_given_up{0};
     // PostgreSQL: the connection string (for listeners), retries and pool waits.
     std::string conninfo;
     int pool_timeout_ms = 5000;
@@ -720,10 +723,14 @@ bool Database::run_batch(const std::vector<Job*>& batch) {
     // the server): its changes would mix into the open epoch's net changes in the wrong order,
     // so that epoch is given up (its entries run in a replay) and a new one begins.
     if (!batch_error && d.epoch) {
+        bool other = true;
         try {
-            if (st.data_version() != d.epoch_data_version) d.epoch.reset();
+            other = st.data_version() != d.epoch_data_version;
         } catch (const std::exception&) {
+        }
+        if (other) {
             d.epoch.reset();
+            ++d.epochs_given_up;
         }
     }
     if (!batch_error && !d.epoch && d.record_effects.load(std::memory_order_relaxed)) {
@@ -734,6 +741,7 @@ bool Database::run_batch(const std::vector<Job*>& batch) {
         } catch (const std::exception&) {
             d.epoch.reset();
         }
+        if (!d.epoch) ++d.epochs_given_up;  // could not begin: these entries get no effects
         d.epoch_id = new_epoch_id();
         d.epoch_entries = 0;
         d.epoch_abandoned = false;
@@ -779,6 +787,7 @@ bool Database::run_batch(const std::vector<Job*>& batch) {
         const bool stop = d.epoch_abandoned || !d.record_effects.load(std::memory_order_relaxed);
         if (!stop && batch_last_seq != 0 &&
             d.epoch_entries >= d.epoch_size.load(std::memory_order_relaxed)) {
+            bool carried = false;
             try {
                 auto patch = d.epoch->patchset_base64();
                 if (patch) {
@@ -805,13 +814,16 @@ bool Database::run_batch(const std::vector<Job*>& batch) {
                     Query q(tx, "UPDATE journal SET effects = :e WHERE seq = :s");
                     q.use(carrier).use(seq);
                     q.run();
+                    carried = true;
                 }
             } catch (const std::exception&) {
                 // The epoch's entries keep their marks and no carrier: a replay runs them.
             }
+            ++(carried ? d.epochs_carried : d.epochs_given_up);
             d.epoch.reset();
         } else if (stop) {
             d.epoch.reset();  // its entries have no carrier: a replay runs them
+            ++d.epochs_given_up;
         }
     }
     const auto ran = std::chrono::steady_clock::now();
@@ -925,8 +937,10 @@ bool Database::catalog_tracked() const {
 }
 
 Database::WriteStats Database::write_stats() const {
-    return WriteStats{impl_->batches.load(), impl_->grouped.load(), impl_->run_ns.load(),
-                      impl_->commit_ns.load(), impl_->checkpoints.load()};
+    return WriteStats{impl_->batches.load(),        impl_->grouped.load(),
+                      impl_->run_ns.load(),         impl_->commit_ns.load(),
+                      impl_->checkpoints.load(),    impl_->epochs_carried.load(),
+                      impl_->epochs_given_up.load()};
 }
 
 void Database::set_commit_hooks(BeforeCommit before, AfterCommit after) {

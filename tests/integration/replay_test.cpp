@@ -282,6 +282,16 @@ TEST_SUITE("integration_replay") {
                 // more views counted, then entries enough to close the epoch they are in
                 for (std::int64_t q = 1; q <= 3; ++q)
                     REQUIRE_STATUS(put_cart_line(c, buyer, "sku_longjing250g", q), 200);
+                // /metrics counts the epoch closed with its carrier (none on PostgreSQL)
+                const auto metrics = c.get("/metrics").body;
+                const std::string series =
+                    "redloop_journal_effects_epochs_total{outcome=\"carried\"} ";
+                const auto at = metrics.find(series);
+                REQUIRE(at != std::string::npos);
+                CHECK(metrics.find("redloop_journal_effects_epochs_total{outcome=\"given_up\"}") !=
+                      std::string::npos);
+                CHECK(std::stol(metrics.substr(at + series.size())) ==
+                      (test::on_postgresql() ? 0 : 1));
             }
             REQUIRE(server.terminate() == 0);
         }

@@ -147,6 +147,10 @@ class Database {
         std::uint64_t run_ns = 0;       // running the commands (BEGIN to the last RELEASE)
         std::uint64_t commit_ns = 0;    // in COMMIT and in the fsync of the WAL after it
         std::uint64_t checkpoints = 0;  // WAL checkpoints run by the checkpointer thread
+        // Effects epochs (records_effects()) closed with a carrier, and given up without one
+        // (stopped by an erasure, another process's commit, recording turned off, a failure).
+        std::uint64_t effects_epochs_carried = 0;
+        std::uint64_t effects_epochs_given_up = 0;
     };
     WriteStats write_stats() const;
 
