@@ -201,15 +201,6 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
     std::string line;
     std::int64_t line_no = 0;
     const bool use_effects = options.effects && db.applies_effects();
-    // The copy keeps the effects the journal has; the entries that run are not recorded again
-    // (a scratch database; recording cost a run more than half its speed).
-    const bool recorded = db.records_effects();
-    db.set_effects_recording(false);
-    struct RestoreRecording {
-        db::Database& db;
-        bool on;
-        ~RestoreRecording() { db.set_effects_recording(on); }
-    } restore_recording{db, recorded};
     if (use_effects) {
         if (auto s = db.set_writer_foreign_keys(false); !s) return fail(s.error());
     }

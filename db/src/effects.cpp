@@ -112,10 +112,7 @@ EffectBatch::~EffectBatch() {
 
 engine::Result<bool> EffectBatch::add(std::string_view base64) {
     if (!group_) return fail(ErrorCode::internal, "out of memory for effects");
-    if (base64.empty()) {
-        ++added_;
-        return true;
-    }
+    if (base64.empty()) return true;
     auto raw = base64_decode(base64);
     if (!raw) return fail(ErrorCode::invalid_request, "effects are not base64");
     // Checked on a group of its own first: a patchset that does not parse must not leave part of
@@ -135,7 +132,6 @@ engine::Result<bool> EffectBatch::add(std::string_view base64) {
     if (rc != SQLITE_OK)
         return fail(ErrorCode::invalid_request,
                     fmt::format("effects are not a patchset: {}", sqlite3_errstr(rc)));
-    ++added_;
     return true;
 }
 
@@ -146,7 +142,6 @@ engine::Status EffectBatch::apply(sqlite3* db) {
     int rc = sqlite3changegroup_output(group_, &n, &p);
     sqlite3changegroup_delete(group_);
     group_ = nullptr;
-    added_ = 0;
     if (sqlite3changegroup_new(&group_) != SQLITE_OK) group_ = nullptr;
     if (rc != SQLITE_OK) {
         sqlite3_free(p);

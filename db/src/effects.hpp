@@ -2,7 +2,6 @@
 // A command's effects: the rows it changed, as an SQLite patchset (the session extension), so a
 // replay can apply them instead of running the handlers again (docs/journal.md#effects).
 // SQLite only; a connection is used by one thread at a time, and so are these.
-#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -47,7 +46,6 @@ class EffectBatch {
     // (nothing added) when it holds a table with another number of columns than this batch
     // does (recorded on either side of a migration): apply the batch, then add it to the next.
     engine::Result<bool> add(std::string_view base64);
-    std::size_t size() const { return added_; }
     // Applies what was added to `db`, inside the caller's transaction, and empties the batch.
     // Any conflict (a row to insert already there, a row to change missing, a constraint
     // broken) applies nothing and is an error naming the table.
@@ -55,7 +53,6 @@ class EffectBatch {
 
   private:
     sqlite3_changegroup* group_ = nullptr;
-    std::size_t added_ = 0;
 };
 
 }  // namespace redloop::db
