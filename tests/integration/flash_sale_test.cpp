@@ -171,14 +171,7 @@ TEST_SUITE("integration_flash_sale") {
         REQUIRE_STATUS(put_cart_line(c, buyer, sku, 1), 200);
         const auto paid = post_checkout(c, buyer, "ex-1");
         REQUIRE_STATUS(paid, 201);
-        const auto payment = jstr(paid.json(), "/payment/id");
-        REQUIRE_STATUS(c.post("/v1/payments/" + payment + "/confirm", kGoodCard, buyer.auth), 200);
-        REQUIRE(eventually(
-            [&] {
-                return jstr(c.get("/v1/payments/" + payment, buyer.auth).json(), "/status") ==
-                       "succeeded";
-            },
-            std::chrono::seconds(8)));
+        pay_checkout(c, buyer, paid.json());
         CHECK(units_held(server, buyer, sku) == 1);
 
         // one more, left unpaid until it expires
