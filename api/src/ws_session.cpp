@@ -30,7 +30,7 @@ std::atomic<std::size_t> g_live_sessions{0};
 class WsSession : public StreamSink, public std::enable_shared_from_this<WsSession> {
   public:
     WsSession(beast::tcp_stream stream, StreamHub& hub, std::optional<Principal> who)
-        : ws_(std::move(stream)),
+        : ws_(stream.release_socket()),
           hub_(hub),
           who_(std::move(who)),
           close_timer_(ws_.get_executor()) {
@@ -42,9 +42,7 @@ class WsSession : public StreamSink, public std::enable_shared_from_this<WsSessi
 
     void start(http::request<http::string_body> req) {
         beast::error_code ec;
-        beast::get_lowest_layer(ws_).socket().set_option(
-            net::socket_base::send_buffer_size(kSocketSendBuffer), ec);
-        beast::get_lowest_layer(ws_).expires_never();  // the websocket's own timeouts from here
+        ws_.next_layer().set_option(net::socket_base::send_buffer_size(kSocketSendBuffer), ec);
         websocket::stream_base::timeout t;
         t.handshake_timeout = std::chrono::seconds(30);
         t.idle_timeout = hub_.options().idle_timeout;
@@ -158,7 +156,7 @@ class WsSession : public StreamSink, public std::enable_shared_from_this<WsSessi
         close_timer_.async_wait([self = shared_from_this()](beast::error_code e) {
             if (e || self->close_started_ || self->finished_) return;
             beast::error_code ignored;
-            beast::get_lowest_layer(self->ws_).socket().close(ignored);
+            self->ws_.next_layer().close(ignored);
         });
     }
 
@@ -170,7 +168,7 @@ class WsSession : public StreamSink, public std::enable_shared_from_this<WsSessi
         close_timer_.async_wait([self = shared_from_this()](beast::error_code e) {
             if (e || self->finished_) return;
             beast::error_code ignored;
-            beast::get_lowest_layer(self->ws_).socket().close(ignored);
+            self->ws_.next_layer().close(ignored);
         });
         ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code ec) {
             // Answered (the read loop then ends with websocket::error::closed) or failed: either
@@ -187,7 +185,9 @@ class WsSession : public StreamSink, public std::enable_shared_from_this<WsSessi
         if (attached_) hub_.detach(id_);
     }
 
-    websocket::stream<beast::tcp_stream> ws_;
+    // On the bare socket: the websocket's own timeouts (handshake, idle with pings) are the only
+    // deadlines, and each frame's write skips tcp_stream's timer bookkeeping.
+    websocket::stream<net::ip::tcp::socket> ws_;
     StreamHub& hub_;
     std::optional<Principal> who_;
     net::steady_timer close_timer_;
