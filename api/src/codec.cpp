@@ -294,8 +294,8 @@ Status decode_empty(const std::string& raw_body) {
 
 // ---------------------------------------------------------------- encoders
 
-json::value encode_money(const Money& m) {
-    return json::object{{"amount", m.minor}, {"currency", m.currency.code()}};
+json::value encode_money(const Money& m, json::storage_ptr sp) {
+    return json::object({{"amount", m.minor}, {"currency", m.currency.code()}}, std::move(sp));
 }
 
 json::value encode_merchant(const Merchant& m) {
@@ -387,8 +387,8 @@ json::value encode_note(const Note& n, const std::vector<TaggedListing>& listing
 
 namespace {
 template <typename IdT>
-json::value optional_id(const std::optional<IdT>& id) {
-    return id ? json::value(id->str()) : json::value(nullptr);
+json::value optional_id(const std::optional<IdT>& id, json::storage_ptr sp = {}) {
+    return id ? json::value(id->str(), std::move(sp)) : json::value(nullptr, std::move(sp));
 }
 }  // namespace
 
@@ -453,58 +453,64 @@ json::string rfc3339(Timestamp t) {
 
 // Built with initializer lists, whose rvalue members (lines, money, history) are moved in, so
 // each object is allocated once at its final size and nothing is copied twice.
-json::value encode_order(const Order& o) {
-    json::array lines;
+json::value encode_order(const Order& o, json::storage_ptr sp) {
+    json::array lines(sp);
     lines.reserve(o.lines.size());
     for (const auto& l : o.lines) {
-        lines.emplace_back(json::object{{"sku_id", l.sku_id.str()},
-                                        {"title", l.title},
-                                        {"quantity", l.quantity},
-                                        {"unit_price", encode_money(l.unit_price)},
-                                        {"line_total", encode_money(l.line_total)},
-                                        {"discount", encode_money(l.discount)},
-                                        {"note_id", optional_id(l.note_id)}});
+        lines.emplace_back(json::object({{"sku_id", l.sku_id.str()},
+                                         {"title", l.title},
+                                         {"quantity", l.quantity},
+                                         {"unit_price", encode_money(l.unit_price, sp)},
+                                         {"line_total", encode_money(l.line_total, sp)},
+                                         {"discount", encode_money(l.discount, sp)},
+                                         {"note_id", optional_id(l.note_id, sp)}},
+                                        sp));
     }
-    json::array discounts;
+    json::array discounts(sp);
     for (const auto& d : o.discounts) {
-        discounts.emplace_back(json::object{{"code", d.code}, {"amount", encode_money(d.amount)}});
+        discounts.emplace_back(
+            json::object({{"code", d.code}, {"amount", encode_money(d.amount, sp)}}, sp));
     }
-    json::value address = nullptr;
+    json::value address(nullptr, sp);
     if (o.address) {
-        address = json::object{{"name", o.address->name},
-                               {"phone", o.address->phone},
-                               {"line1", o.address->line1},
-                               {"city", o.address->city},
-                               {"postal_code", o.address->postal_code},
-                               {"country", o.address->country}};
+        address = json::object({{"name", o.address->name},
+                                {"phone", o.address->phone},
+                                {"line1", o.address->line1},
+                                {"city", o.address->city},
+                                {"postal_code", o.address->postal_code},
+                                {"country", o.address->country}},
+                               sp);
     }
-    json::value shipment = nullptr;
+    json::value shipment(nullptr, sp);
     if (o.shipment) {
-        shipment = json::object{{"carrier", o.shipment->carrier},
-                                {"tracking_number", o.shipment->tracking_number}};
+        shipment = json::object(
+            {{"carrier", o.shipment->carrier}, {"tracking_number", o.shipment->tracking_number}},
+            sp);
     }
-    json::array history;
+    json::array history(sp);
     history.reserve(o.history.size());
     for (const auto& h : o.history) {
-        history.emplace_back(json::object{{"status", to_string(h.status)}, {"at", rfc3339(h.at)}});
+        history.emplace_back(
+            json::object({{"status", to_string(h.status)}, {"at", rfc3339(h.at)}}, sp));
     }
-    return json::object{{"id", o.id.str()},
-                        {"checkout_id", o.checkout_id.str()},
-                        {"user_id", o.user_id.str()},
-                        {"merchant_id", o.merchant_id.str()},
-                        {"status", to_string(o.status)},
-                        {"lines", std::move(lines)},
-                        {"subtotal", encode_money(o.subtotal)},
-                        {"shipping_fee", encode_money(o.shipping_fee)},
-                        {"discount", encode_money(o.discount)},
-                        {"discounts", std::move(discounts)},
-                        {"total", encode_money(o.total)},
-                        {"refunded_amount", encode_money(o.refunded)},
-                        {"shipping_address", std::move(address)},
-                        {"shipment", std::move(shipment)},
-                        {"history", std::move(history)},
-                        {"created_at", rfc3339(o.created_at)},
-                        {"updated_at", rfc3339(o.updated_at)}};
+    return json::object({{"id", o.id.str()},
+                         {"checkout_id", o.checkout_id.str()},
+                         {"user_id", o.user_id.str()},
+                         {"merchant_id", o.merchant_id.str()},
+                         {"status", to_string(o.status)},
+                         {"lines", std::move(lines)},
+                         {"subtotal", encode_money(o.subtotal, sp)},
+                         {"shipping_fee", encode_money(o.shipping_fee, sp)},
+                         {"discount", encode_money(o.discount, sp)},
+                         {"discounts", std::move(discounts)},
+                         {"total", encode_money(o.total, sp)},
+                         {"refunded_amount", encode_money(o.refunded, sp)},
+                         {"shipping_address", std::move(address)},
+                         {"shipment", std::move(shipment)},
+                         {"history", std::move(history)},
+                         {"created_at", rfc3339(o.created_at)},
+                         {"updated_at", rfc3339(o.updated_at)}},
+                        sp);
 }
 
 json::value encode_coupon(const Coupon& c, bool counts) {
@@ -585,9 +591,10 @@ json::value encode_checkout(const Checkout& c, const std::vector<Order>& orders,
 }
 
 json::value encode_list(json::array data, const std::optional<std::string>& cursor) {
-    json::object o;
-    o["data"] = std::move(data);
-    o["next_cursor"] = cursor ? json::value(*cursor) : json::value(nullptr);
+    const json::storage_ptr sp = data.storage();
+    json::object o(sp);
+    o.emplace("data", std::move(data));
+    o.emplace("next_cursor", cursor ? json::value(*cursor, sp) : json::value(nullptr, sp));
     return o;
 }
 

@@ -59,7 +59,9 @@ engine::Result<ProviderEvent> decode_provider_event(const boost::json::value& bo
 engine::Status decode_empty(const std::string& raw_body);
 
 // ---- encoders ----
-boost::json::value encode_money(const engine::Money& m);
+// The encoders that take a storage_ptr build the value in it (a page of orders in one
+// monotonic_resource instead of a malloc per node).
+boost::json::value encode_money(const engine::Money& m, boost::json::storage_ptr sp = {});
 boost::json::value encode_merchant(const engine::Merchant& m);
 boost::json::value encode_sku(const engine::Sku& s);
 boost::json::value encode_product(const engine::Product& p, const std::vector<engine::Sku>& skus);
@@ -67,7 +69,7 @@ boost::json::value encode_inventory(const engine::Sku& s);
 boost::json::value encode_note(const engine::Note& n,
                                const std::vector<engine::TaggedListing>& listings);
 boost::json::value encode_cart(const engine::PricedCart& cart);
-boost::json::value encode_order(const engine::Order& o);
+boost::json::value encode_order(const engine::Order& o, boost::json::storage_ptr sp = {});
 // `counts`: the redemption counts, shown to the coupon's owner (its shop, or an admin).
 boost::json::value encode_coupon(const engine::Coupon& c, bool counts);
 // {order_id, note_id, creator_id?, kind, amount, at}: one commission ledger entry.
@@ -77,7 +79,7 @@ boost::json::value encode_refund(const engine::Refund& r);
 boost::json::value encode_checkout(const engine::Checkout& c,
                                    const std::vector<engine::Order>& orders,
                                    const engine::Payment& p);
-// {"data": [...], "next_cursor": "..."|null}
+// {"data": [...], "next_cursor": "..."|null}, in the storage of `data`.
 boost::json::value encode_list(boost::json::array data, const std::optional<std::string>& cursor);
 
 std::string to_body(const boost::json::value& v);
