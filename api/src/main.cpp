@@ -404,6 +404,11 @@ int main(int argc, char** argv) {
                    "checks the final state, not each answer; the event log needs every entry "
                    "to run)")
         ->excludes(event_log_flag);
+    replay
+        ->add_option("--effects-batch", replay_options.effects_batch,
+                     "with --effects: entries whose effects are applied together")
+        ->check(CLI::Range(1, 1'000'000))
+        ->capture_default_str();
 
     // state-hash
     auto* state_hash = cli.add_subcommand("state-hash", "Print the state hash of a database");

@@ -4,8 +4,14 @@
 #include <openssl/evp.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
 #include <set>
 #include <string_view>
+#include <thread>
 
 #include "app.hpp"
 #include "digest.hpp"
@@ -167,6 +173,107 @@ engine::Result<db::JournalEntry> decode_journal_entry(const std::string& line) {
     }
 }
 
+namespace {
+
+// A journal line decoded, with its body sealed for the copy when it may be applied from
+// recorded effects.
+struct Line {
+    db::JournalEntry entry;
+    std::int64_t line_no = 0;
+    std::string sealed_body;
+};
+
+// Reads, decodes and seals the journal's lines on its own thread, a chunk at a time and a few
+// chunks ahead, while the replay writes: decoding and sealing were a fifth of a replay from
+// effects.
+class LineReader {
+  public:
+    LineReader(std::istream& in, bool seal) : thread_([this, &in, seal] { run(in, seal); }) {}
+    ~LineReader() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        cv_.notify_all();
+        thread_.join();
+    }
+    LineReader(const LineReader&) = delete;
+    LineReader& operator=(const LineReader&) = delete;
+
+    // The next chunk of lines, in order; false when there are no more (the end, or a line that
+    // did not decode: error()).
+    bool next(std::vector<Line>& out) {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [&] { return !chunks_.empty() || done_; });
+        if (chunks_.empty()) return false;
+        out = std::move(chunks_.front());
+        chunks_.pop_front();
+        cv_.notify_all();
+        return true;
+    }
+    // Why reading stopped before the end (after next() returned false).
+    std::optional<std::string> error() {
+        std::lock_guard lock(mutex_);
+        return error_;
+    }
+
+  private:
+    static constexpr std::size_t kChunk = 512;  // lines
+    static constexpr std::size_t kAhead = 16;   // chunks decoded ahead of the writer
+
+    void run(std::istream& in, bool seal) {
+        std::vector<Line> chunk;
+        std::optional<std::string> error;
+        try {
+            std::string text;
+            std::int64_t line_no = 0;
+            while (std::getline(in, text)) {
+                ++line_no;
+                if (text.empty()) continue;
+                auto e = decode_journal_entry(text);
+                if (!e) {
+                    error = fmt::format("line {}: {}", line_no, e.error().detail);
+                    break;
+                }
+                Line l{std::move(*e), line_no, {}};
+                const auto& fx = l.entry.effects;
+                if (seal && fx && !fx->empty() && (*fx)[0] != '-')
+                    l.sealed_body = db::seal_journal_body(l.entry.body);
+                chunk.push_back(std::move(l));
+                if (chunk.size() == kChunk && !hand_over(chunk)) return;
+            }
+        } catch (const std::exception& ex) {
+            error = std::string("reading the journal: ") + ex.what();
+        }
+        hand_over(chunk);
+        std::lock_guard lock(mutex_);
+        error_ = std::move(error);
+        done_ = true;
+        cv_.notify_all();
+    }
+    // False when the replay stopped reading.
+    bool hand_over(std::vector<Line>& chunk) {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [&] { return chunks_.size() < kAhead || stopping_; });
+        if (stopping_) return false;
+        if (!chunk.empty()) chunks_.push_back(std::move(chunk));
+        chunk.clear();
+        chunk.reserve(kChunk);
+        cv_.notify_all();
+        return true;
+    }
+
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<std::vector<Line>> chunks_;
+    bool done_ = false;
+    bool stopping_ = false;
+    std::optional<std::string> error_;
+    std::thread thread_;  // last: started once the rest is constructed
+};
+
+}  // namespace
+
 engine::Result<std::int64_t> export_journal(db::Database& db, std::int64_t since_seq,
                                             std::ostream& out) {
     std::int64_t count = 0;
@@ -198,8 +305,6 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
     if (!options.event_log) db.set_commit_hooks(nullptr, nullptr);
     ReplayReport report;
     std::set<std::string> erased;  // ids created by checkout requests whose person was erased
-    std::string line;
-    std::int64_t line_no = 0;
     const bool use_effects = options.effects && db.applies_effects();
     if (use_effects) {
         if (auto s = db.set_writer_foreign_keys(false); !s) return fail(s.error());
@@ -217,12 +322,35 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
         db::Database& db;
         ~EndBulk() { (void)db.set_bulk(false); }  // after an early return: nothing to keep
     } end_bulk{db};
-    struct Line {
-        db::JournalEntry entry;
-        std::int64_t line_no = 0;
+    // Loading from effects, the secondary indexes are dropped before the first batch and built
+    // once afterwards rather than kept up row by row (a tenth of the replay's time). They are
+    // back before any entry runs (its handler reads through them) and before the state is
+    // hashed. Only once per replay: a journal that mixes entries to run with effects (a server
+    // restarted often) keeps its indexes after the first entry that runs.
+    std::vector<db::IndexDefinition> deferred_indexes;
+    bool indexes_dropped = false;
+    auto drop_indexes = [&](db::Tx& tx) {
+        if (indexes_dropped) return;
+        indexes_dropped = true;
+        deferred_indexes = db::drop_secondary_indexes(tx);
     };
+    auto build_indexes = [&]() -> std::optional<std::string> {
+        if (deferred_indexes.empty()) return std::nullopt;
+        auto built = db.write([&](db::Tx& tx) -> engine::Result<bool> {
+            db::create_indexes(tx, deferred_indexes);
+            return true;
+        });
+        deferred_indexes.clear();
+        if (!built) return "building the indexes: " + built.error().detail;
+        return std::nullopt;
+    };
+    struct BuildIndexes {  // after an early return, so the file is not left without them
+        std::function<std::optional<std::string>()> build;
+        ~BuildIndexes() { (void)build(); }
+    } build_indexes_at_exit{build_indexes};
     // Runs one entry again (its answer checked against the journal's).
     auto run_entry = [&](const Line& l) -> std::optional<std::string> {
+        if (auto why = build_indexes()) return why;
         if (auto why = apply(app, db, l.entry, erased))
             return fmt::format("entry {} (line {}, {}): {}", l.entry.seq, l.line_no, l.entry.kind,
                                *why);
@@ -244,12 +372,14 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
         if (ready.empty()) return std::nullopt;
         std::vector<std::string_view> effects(patches.begin(), patches.end());
         auto done = db.write([&](db::Tx& tx) -> engine::Result<bool> {
+            drop_indexes(tx);
             if (auto s = db::apply_effects(tx, effects); !s) return fail(s.error());
             // The entries without their effects: the copy is not a source to replay again
             // (half of the bytes this wrote).
-            for (auto& l : ready) {
-                l.entry.effects.reset();
-                db::append_journal(tx, l.entry);
+            for (const auto& l : ready) {
+                db::append_journal_copy(
+                    tx, l.entry,
+                    l.sealed_body.empty() ? db::seal_journal_body(l.entry.body) : l.sealed_body);
             }
             return true;
         });
@@ -281,7 +411,7 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
         open_epoch.clear();
         return std::nullopt;
     };
-    constexpr std::size_t kEffectsBatch = 10000;  // entries applied together
+    const std::size_t effects_batch = std::max<std::size_t>(1, options.effects_batch);
     auto step = [&](Line l) -> std::optional<std::string> {
         const auto& fx = l.entry.effects;
         if (!use_effects || !fx || fx->empty()) {
@@ -319,24 +449,28 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
         ready.push_back(std::move(l));
         open.clear();
         open_epoch.clear();
-        if (ready.size() >= kEffectsBatch) return apply_ready();
+        if (ready.size() >= effects_batch) return apply_ready();
         return std::nullopt;
     };
-    while (std::getline(in, line)) {
-        ++line_no;
-        if (line.empty()) continue;
-        auto e = decode_journal_entry(line);
-        if (!e)
-            return fail(ErrorCode::invalid_request,
-                        fmt::format("line {}: {}", line_no, e.error().detail));
-        if (auto why = step(Line{std::move(*e), line_no})) {
-            report.divergence = *why;
-            break;
+    {
+        LineReader reader(in, use_effects);
+        std::vector<Line> chunk;
+        while (!report.divergence && reader.next(chunk)) {
+            for (auto& l : chunk) {
+                if (auto why = step(std::move(l))) {
+                    report.divergence = *why;
+                    break;
+                }
+            }
+        }
+        if (!report.divergence) {
+            if (auto error = reader.error()) return fail(ErrorCode::invalid_request, *error);
         }
     }
     if (!report.divergence) {
         if (auto why = settle()) report.divergence = *why;
     }
+    if (auto why = build_indexes(); why && !report.divergence) report.divergence = *why;
     if (auto s = db.set_bulk(false); !s) return fail(s.error());
     if (use_effects) {
         restore_foreign_keys.off = false;

@@ -41,6 +41,8 @@ struct ReplayOptions {
     // (recorded on PostgreSQL, before effects were recorded, or redacted by an erasure) and
     // config entries still run. SQLite targets only; elsewhere every entry runs.
     bool effects = false;
+    // Entries whose effects are applied together (their patchsets combined into one).
+    std::size_t effects_batch = 10000;
 };
 
 // Applies every entry of a JSON Lines journal to `db` (migrated, empty), stopping at the first

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <soci/soci.h>
+#include <sqlite3.h>
 
 #include <charconv>
 #include <memory>
@@ -42,7 +43,7 @@ std::int64_t append_journal(Tx& tx, const JournalEntry& e) {
     std::string key = e.idem_key.value_or("");
     soci::indicator key_ind = e.idem_key ? soci::i_ok : soci::i_null;
     // Bodies carry personal data (a checkout's shipping address): every body is sealed.
-    const std::string body = seal_value(e.body, kSealJournalBody);
+    const std::string body = seal_journal_body(e.body);
     // A replay copies the entry's effects; a live command marks it as in the open epoch.
     std::string effects = e.effects ? *e.effects : tx.effects_mark();
     soci::indicator effects_ind = effects.empty() ? soci::i_null : soci::i_ok;
@@ -67,6 +68,35 @@ std::int64_t append_journal(Tx& tx, const JournalEntry& e) {
     const std::int64_t seq = last_journal_seq(tx);
     tx.note_journal_entry(seq);
     return seq;
+}
+
+std::string seal_journal_body(std::string_view body) {
+    return seal_value(body, kSealJournalBody);
+}
+
+void append_journal_copy(Tx& tx, const JournalEntry& e, const std::string& sealed_body) {
+    lock_commit_order(tx);
+    const long long at = e.at.unix_ms;
+    const std::string ids = join_ids(e.ids);
+    std::string key = e.idem_key.value_or("");
+    soci::indicator key_ind = e.idem_key ? soci::i_ok : soci::i_null;
+    Query q(tx,
+            "INSERT INTO journal (at, kind, actor, role, method, target, idem_key, request_id, "
+            "body, ids, status, response_sha256) VALUES (:at, :k, :a, :r, :m, :t, :ik, :rid, :b, "
+            ":ids, :s, :h)");
+    q.use(at)
+        .use(e.kind)
+        .use(e.actor)
+        .use(e.role)
+        .use(e.method)
+        .use(e.target)
+        .use(key, key_ind)
+        .use(e.request_id)
+        .use(sealed_body)
+        .use(ids)
+        .use(e.status)
+        .use(e.response_sha256);
+    q.run();
 }
 
 engine::Status apply_effects(Tx& tx, const std::vector<std::string_view>& payloads) {
@@ -119,6 +149,27 @@ engine::Status apply_effects(Tx& tx, const std::vector<std::string_view>& payloa
         q.run();
     }
     return {};
+}
+
+std::vector<IndexDefinition> drop_secondary_indexes(Tx& tx) {
+    std::vector<IndexDefinition> out;
+    if (tx.dialect() != Dialect::sqlite || !tx.statements()) return out;
+    {
+        IndexDefinition d;
+        Query q(tx,
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                "ORDER BY name");
+        q.into(d.name).into(d.sql);
+        q.execute();
+        while (q.fetch()) out.push_back(d);
+    }
+    // Not through the statement cache: each runs once.
+    for (const auto& d : out) tx.statements()->exec("DROP INDEX \"" + d.name + "\"");
+    return out;
+}
+
+void create_indexes(Tx& tx, const std::vector<IndexDefinition>& indexes) {
+    for (const auto& d : indexes) tx.statements()->exec(d.sql);
 }
 
 std::int64_t last_journal_seq(Tx& tx) {
@@ -268,13 +319,62 @@ struct DigestDeleter {
 
 }  // namespace
 
+namespace {
+
+// Passes each row of `sql` (`columns` columns, all text or NULL) to `on_row`. On SQLite straight
+// through the C API: SOCI's dynamic rows were most of hashing a large database.
+template <typename OnRow>
+void for_each_text_row(Tx& tx, const std::string& sql, std::size_t columns, OnRow on_row) {
+    std::vector<std::optional<std::string_view>> row(columns);
+    if (tx.dialect() == Dialect::sqlite && tx.statements()) {
+        sqlite3* db = tx.statements()->db();
+        sqlite3_stmt* raw = nullptr;
+        if (sqlite3_prepare_v2(db, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK)
+            throw std::runtime_error(std::string("state hash: ") + sqlite3_errmsg(db));
+        std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> st(raw, sqlite3_finalize);
+        int rc = SQLITE_ROW;
+        while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+            for (std::size_t i = 0; i < columns; ++i) {
+                const int c = static_cast<int>(i);
+                if (sqlite3_column_type(st.get(), c) == SQLITE_NULL) {
+                    row[i].reset();
+                    continue;
+                }
+                const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), c));
+                row[i] = std::string_view(
+                    text, static_cast<std::size_t>(sqlite3_column_bytes(st.get(), c)));
+            }
+            on_row(row);
+        }
+        if (rc != SQLITE_DONE)
+            throw std::runtime_error(std::string("state hash: ") + sqlite3_errmsg(db));
+        return;
+    }
+    soci::rowset<soci::row> rows = (tx.sql().prepare << sql);
+    std::vector<std::string> held(columns);
+    for (const auto& r : rows) {
+        for (std::size_t i = 0; i < columns; ++i) {
+            if (r.get_indicator(i) == soci::i_null) {
+                row[i].reset();
+            } else {
+                held[i] = r.get<std::string>(i);
+                row[i] = held[i];
+            }
+        }
+        on_row(row);
+    }
+}
+
+}  // namespace
+
 std::string state_hash(Tx& tx) {
     std::unique_ptr<EVP_MD_CTX, DigestDeleter> ctx(EVP_MD_CTX_new());
     EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
     auto feed = [&](const std::string& s) {
         // length-prefixed, so "ab"+"c" and "a"+"bc" differ
-        const std::string framed = std::to_string(s.size()) + ":" + s;
-        EVP_DigestUpdate(ctx.get(), framed.data(), framed.size());
+        const std::string prefix = std::to_string(s.size()) + ":";
+        EVP_DigestUpdate(ctx.get(), prefix.data(), prefix.size());
+        EVP_DigestUpdate(ctx.get(), s.data(), s.size());
     };
     for (const auto& t : kTables) {
         bool header_fed = false;
@@ -315,24 +415,25 @@ std::string state_hash(Tx& tx) {
             order += (order.empty() ? "" : ", ") + (integer ? key : bytewise(tx.dialect(), key));
             pos = comma + 1;
         }
-        soci::rowset<soci::row> rows = (tx.sql().prepare << "SELECT " + select + " FROM " + t.name +
-                                                                filter + " ORDER BY " + order);
-        for (const auto& row : rows) {
+        const std::string sql =
+            "SELECT " + select + " FROM " + t.name + filter + " ORDER BY " + order;
+        std::string line;
+        for_each_text_row(tx, sql, n, [&](const std::vector<std::optional<std::string_view>>& row) {
             header();
-            std::string line;
+            line.clear();
             for (std::size_t i = 0; i < row.size(); ++i) {
-                if (row.get_indicator(i) == soci::i_null) {
+                if (!row[i]) {
                     line += "\\N";
                 } else if (!sealed[i].empty()) {
                     // The plaintext: a fresh nonce (or another key) changes nothing.
-                    line += open_value(row.get<std::string>(i), sealed[i]);
+                    line += open_value(std::string(*row[i]), sealed[i]);
                 } else {
-                    line += row.get<std::string>(i);
+                    line += *row[i];
                 }
                 line += '\x1f';
             }
             feed(line);
-        }
+        });
     }
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;

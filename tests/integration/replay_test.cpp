@@ -226,6 +226,29 @@ TEST_SUITE("integration_replay") {
             CHECK(conflict.exit_code == 3);
             CHECK(conflict.out.find("divergence: the effects of entries") != std::string::npos);
             CHECK(conflict.out.find("do not fit the database") != std::string::npos);
+            // A line that is not an entry, after some batches of epochs were applied (so after
+            // the indexes were dropped): refused, naming the line.
+            std::string garbled = exported.out;
+            std::size_t cut = 0;
+            for (long i = 0; i < lines * 2 / 3; ++i) cut = garbled.find('\n', cut) + 1;
+            garbled.insert(cut, "{\"seq\": \"not an entry\"}\n");
+            const auto garbled_file = dir.file("garbled.jsonl");
+            std::ofstream(garbled_file) << garbled;
+            const auto refused = run_cli({"replay", garbled_file, "--db", dir.db("garbled"),
+                                          "--effects", "--effects-batch", "1"});
+            INFO(refused.out, refused.err);
+            CHECK(refused.exit_code != 0);
+            CHECK(refused.err.find("line " + std::to_string(lines * 2 / 3 + 1) + ":") !=
+                  std::string::npos);
+            // The secondary indexes, dropped for the load from effects and built once after it,
+            // are all back as they were: after a replay, a divergence and a refused line alike.
+            const auto indexes =
+                "SELECT COUNT(*) * 1000000 + SUM(LENGTH(sql)) FROM sqlite_master "
+                "WHERE type = 'index' AND sql IS NOT NULL";
+            CHECK(db_int(live, indexes) > 30 * 1000000);
+            CHECK(db_int(dir.db("effects"), indexes) == db_int(live, indexes));
+            CHECK(db_int(dir.db("doubled"), indexes) == db_int(live, indexes));
+            CHECK(db_int(dir.db("garbled"), indexes) == db_int(live, indexes));
         }
         // the event log (derived, not hashed) is written again only when asked for
         const auto event_rows = "SELECT COUNT(*) FROM events";

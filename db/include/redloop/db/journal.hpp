@@ -35,11 +35,28 @@ struct JournalEntry {
 // Writes the entry (seq and effects as given are ignored and kept, respectively) and notes its
 // seq on the transaction, where the group commit stores the command's effects beside it.
 std::int64_t append_journal(Tx& tx, const JournalEntry& e);
+// The body as the journal stores it: sealed under the installed key ring (thread-safe, so a
+// replay seals on its reading thread).
+std::string seal_journal_body(std::string_view body);
+// A replay's copy of an entry it applied from recorded effects: written with the body already
+// sealed (seal_journal_body) and without the effects (the copy is not a source to replay from);
+// nothing is noted on the transaction.
+void append_journal_copy(Tx& tx, const JournalEntry& e, const std::string& sealed_body);
 // Applies the recorded effects of consecutive closed epochs (each carrier's payload after
 // "<epoch>:", that is "<patchset base64>;<table>=<autoincrement counter>,..."), combined, in
 // `tx` (SQLite), then sets the counters to the last carrier's; conflict when the patchsets do
 // not fit the database's rows (it is not the state they were recorded after).
 engine::Status apply_effects(Tx& tx, const std::vector<std::string_view>& payloads);
+// A load from recorded effects into an empty SQLite file is faster with the secondary indexes
+// built once at the end than kept up row by row. drop_secondary_indexes drops every index made
+// by CREATE INDEX (not those of primary keys and UNIQUE constraints) and returns what it
+// dropped; create_indexes makes them again (a UNIQUE one fails if the rows break it).
+struct IndexDefinition {
+    std::string name;
+    std::string sql;
+};
+std::vector<IndexDefinition> drop_secondary_indexes(Tx& tx);
+void create_indexes(Tx& tx, const std::vector<IndexDefinition>& indexes);
 std::vector<JournalEntry> journal_since(Tx& tx, std::int64_t after_seq, int limit);
 // The sequence number of the last entry (0 for an empty journal).
 std::int64_t last_journal_seq(Tx& tx);
