@@ -33,7 +33,11 @@ std::vector<std::string> split_ids(const std::string& text) {
 
 }  // namespace
 
-std::int64_t append_journal(Tx& tx, const JournalEntry& e) {
+namespace {
+
+// One journal row, its body already sealed; `effects` empty for NULL.
+void insert_journal_row(Tx& tx, const JournalEntry& e, const std::string& sealed_body,
+                        const std::string& effects) {
     // A replay applies entries in seq order, so seq order must be commit order: on PostgreSQL,
     // where several processes write, the commit-order lock is held from here to the commit
     // (SQLite's writers already take turns).
@@ -42,10 +46,6 @@ std::int64_t append_journal(Tx& tx, const JournalEntry& e) {
     const std::string ids = join_ids(e.ids);
     std::string key = e.idem_key.value_or("");
     soci::indicator key_ind = e.idem_key ? soci::i_ok : soci::i_null;
-    // Bodies carry personal data (a checkout's shipping address): every body is sealed.
-    const std::string body = seal_journal_body(e.body);
-    // A replay copies the entry's effects; a live command marks it as in the open epoch.
-    std::string effects = e.effects ? *e.effects : tx.effects_mark();
     soci::indicator effects_ind = effects.empty() ? soci::i_null : soci::i_ok;
     Query q(tx,
             "INSERT INTO journal (at, kind, actor, role, method, target, idem_key, request_id, "
@@ -59,12 +59,21 @@ std::int64_t append_journal(Tx& tx, const JournalEntry& e) {
         .use(e.target)
         .use(key, key_ind)
         .use(e.request_id)
-        .use(body)
+        .use(sealed_body)
         .use(ids)
         .use(e.status)
         .use(e.response_sha256)
         .use(effects, effects_ind);
     q.run();
+}
+
+}  // namespace
+
+std::int64_t append_journal(Tx& tx, const JournalEntry& e) {
+    // Bodies carry personal data (a checkout's shipping address): every body is sealed.
+    // A replay copies the entry's effects; a live command marks it as in the open epoch.
+    insert_journal_row(tx, e, seal_journal_body(e.body),
+                       e.effects ? *e.effects : tx.effects_mark());
     const std::int64_t seq = last_journal_seq(tx);
     tx.note_journal_entry(seq);
     return seq;
@@ -75,28 +84,7 @@ std::string seal_journal_body(std::string_view body) {
 }
 
 void append_journal_copy(Tx& tx, const JournalEntry& e, const std::string& sealed_body) {
-    lock_commit_order(tx);
-    const long long at = e.at.unix_ms;
-    const std::string ids = join_ids(e.ids);
-    std::string key = e.idem_key.value_or("");
-    soci::indicator key_ind = e.idem_key ? soci::i_ok : soci::i_null;
-    Query q(tx,
-            "INSERT INTO journal (at, kind, actor, role, method, target, idem_key, request_id, "
-            "body, ids, status, response_sha256) VALUES (:at, :k, :a, :r, :m, :t, :ik, :rid, :b, "
-            ":ids, :s, :h)");
-    q.use(at)
-        .use(e.kind)
-        .use(e.actor)
-        .use(e.role)
-        .use(e.method)
-        .use(e.target)
-        .use(key, key_ind)
-        .use(e.request_id)
-        .use(sealed_body)
-        .use(ids)
-        .use(e.status)
-        .use(e.response_sha256);
-    q.run();
+    insert_journal_row(tx, e, sealed_body, std::string());
 }
 
 engine::Status apply_effects(Tx& tx, const std::vector<std::string_view>& payloads) {
