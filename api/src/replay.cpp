@@ -329,10 +329,16 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
     // restarted often) keeps its indexes after the first entry that runs.
     std::vector<db::IndexDefinition> deferred_indexes;
     bool indexes_dropped = false;
-    auto drop_indexes = [&](db::Tx& tx) {
-        if (indexes_dropped) return;
+    // In a write of its own, so a batch refused later cannot take the drop back with it.
+    auto drop_indexes = [&]() -> std::optional<std::string> {
+        if (indexes_dropped) return std::nullopt;
         indexes_dropped = true;
-        deferred_indexes = db::drop_secondary_indexes(tx);
+        auto dropped = db.write([](db::Tx& tx) -> engine::Result<std::vector<db::IndexDefinition>> {
+            return db::drop_secondary_indexes(tx);
+        });
+        if (!dropped) return "dropping the indexes: " + dropped.error().detail;
+        deferred_indexes = std::move(*dropped);
+        return std::nullopt;
     };
     auto build_indexes = [&]() -> std::optional<std::string> {
         if (deferred_indexes.empty()) return std::nullopt;
@@ -371,8 +377,8 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
     auto apply_ready = [&]() -> std::optional<std::string> {
         if (ready.empty()) return std::nullopt;
         std::vector<std::string_view> effects(patches.begin(), patches.end());
+        if (auto why = drop_indexes()) return why;
         auto done = db.write([&](db::Tx& tx) -> engine::Result<bool> {
-            drop_indexes(tx);
             if (auto s = db::apply_effects(tx, effects); !s) return fail(s.error());
             // The entries without their effects: the copy is not a source to replay again
             // (half of the bytes this wrote).
