@@ -77,6 +77,27 @@ void NoteCache::put(const std::string& id, std::uint64_t version, std::string bo
     entries_.emplace(id, Entry{version, std::move(body)});
 }
 
+std::shared_ptr<const std::string> OrderJsonCache::get(const std::string& key,
+                                                       const std::string& fingerprint) {
+    {
+        std::shared_lock lock(mutex_);
+        auto it = entries_.find(key);
+        if (it != entries_.end() && it->second.fingerprint == fingerprint) {
+            hits_.fetch_add(1, std::memory_order_relaxed);
+            return it->second.json;
+        }
+    }
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+}
+
+void OrderJsonCache::put(const std::string& key, std::string fingerprint,
+                         std::shared_ptr<const std::string> json) {
+    std::unique_lock lock(mutex_);
+    if (entries_.size() >= capacity_ && !entries_.count(key)) entries_.clear();
+    entries_.insert_or_assign(key, Entry{std::move(fingerprint), std::move(json)});
+}
+
 engine::Result<Principal> Context::require(std::initializer_list<Role> roles) const {
     if (!principal) {
         return fail(ErrorCode::unauthenticated,

@@ -11,6 +11,7 @@
 #include <functional>
 #include <initializer_list>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -85,6 +86,33 @@ class NoteCache {
     std::atomic<std::uint64_t> hits_{0}, misses_{0};
 };
 
+// The JSON of orders as the order listing shows them, each kept with its row's fingerprint (the
+// order's row as read, unsealed: status, amounts, address, shipment, times) and served only
+// while the row read now has the same. An order's lines and discounts never change once it is
+// placed, and its history grows only with a status change, which changes the row: so a hit is
+// exactly what encoding the order read now would give, and the listing skips reading its lines
+// and history. Keyed by order and viewer (with or without the address). Bounded: when full, it
+// starts over.
+class OrderJsonCache {
+  public:
+    explicit OrderJsonCache(std::size_t capacity = 8192) : capacity_(capacity) {}
+    std::shared_ptr<const std::string> get(const std::string& key, const std::string& fingerprint);
+    void put(const std::string& key, std::string fingerprint,
+             std::shared_ptr<const std::string> json);
+    std::uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
+    std::uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
+
+  private:
+    struct Entry {
+        std::string fingerprint;
+        std::shared_ptr<const std::string> json;
+    };
+    std::size_t capacity_;
+    std::shared_mutex mutex_;
+    std::unordered_map<std::string, Entry> entries_;
+    std::atomic<std::uint64_t> hits_{0}, misses_{0};
+};
+
 class App;
 class StreamHub;
 
@@ -145,6 +173,7 @@ class App {
     RateLimiter& checkout_limiter() { return checkout_limiter_; }
     ViewCounter& views() { return views_; }
     NoteCache& note_cache() { return note_cache_; }
+    OrderJsonCache& order_cache() { return order_cache_; }
 
     // Runs fn in a write transaction. For a POST with an Idempotency-Key, the first response
     // is stored with the key (per caller) and returned again for the same body; another body
@@ -177,6 +206,7 @@ class App {
     RateLimiter checkout_limiter_;
     ViewCounter views_;
     NoteCache note_cache_;
+    OrderJsonCache order_cache_;
     TokenCache tokens_;
     std::mutex known_mutex_;
     std::set<std::string> known_actors_;

@@ -109,6 +109,13 @@ void add_ops_routes(Router& r) {
             "redloop_note_cache_total{{result=\"hit\"}} {}\n"
             "redloop_note_cache_total{{result=\"miss\"}} {}\n",
             ctx.app.note_cache().hits(), ctx.app.note_cache().misses());
+        extra += fmt::format(
+            "# HELP redloop_order_cache_total Orders in order listings served from the cache of "
+            "encoded orders (hit) or read and encoded (miss).\n"
+            "# TYPE redloop_order_cache_total counter\n"
+            "redloop_order_cache_total{{result=\"hit\"}} {}\n"
+            "redloop_order_cache_total{{result=\"miss\"}} {}\n",
+            ctx.app.order_cache().hits(), ctx.app.order_cache().misses());
         if (auto* hub = ctx.app.stream_hub()) extra += hub->metrics_text();
         resp.body = ctx.app.metrics().render(extra);
         return resp;

@@ -487,12 +487,12 @@ const std::string& id_placeholders() {
 // picks the orders and its ORDER BY keeps one order's rows together and in their order) to its
 // order among `orders`. The rows of an order arrive in the same order as in the single load.
 template <typename Row, typename Add>
-void attach_children(Tx& tx, const std::string& sql, std::vector<Order>& orders, Add add) {
+void attach_children(Tx& tx, const std::string& sql, const std::vector<Order*>& orders, Add add) {
     // Order ids sorted, to find a row's order (the SQL sorts by the database's collation,
     // which need not be byte order, so rows are looked up rather than merged).
     std::vector<std::pair<std::string_view, std::size_t>> index;
     index.reserve(orders.size());
-    for (std::size_t i = 0; i < orders.size(); ++i) index.emplace_back(orders[i].id.str(), i);
+    for (std::size_t i = 0; i < orders.size(); ++i) index.emplace_back(orders[i]->id.str(), i);
     std::sort(index.begin(), index.end());
     for (std::size_t begin = 0; begin < orders.size(); begin += kIdsPerQuery) {
         const std::size_t end = std::min(orders.size(), begin + kIdsPerQuery);
@@ -502,7 +502,7 @@ void attach_children(Tx& tx, const std::string& sql, std::vector<Order>& orders,
         q.into(order_id);
         row.bind(q);
         for (std::size_t i = 0; i < kIdsPerQuery; ++i) {
-            q.use(orders[std::min(begin + i, end - 1)].id.str());
+            q.use(orders[std::min(begin + i, end - 1)]->id.str());
         }
         q.execute();
         while (q.fetch()) {
@@ -511,7 +511,7 @@ void attach_children(Tx& tx, const std::string& sql, std::vector<Order>& orders,
                 [](const auto& entry, std::string_view id) { return entry.first < id; });
             assert(it != index.end() && it->first == order_id && "a row of another order");
             if (it == index.end() || it->first != order_id) continue;
-            add(orders[it->second], row);
+            add(*orders[it->second], row);
         }
     }
 }
@@ -523,7 +523,7 @@ void attach_children(Tx& tx, const std::string& sql, std::vector<Order>& orders,
 // predicate: an order's status can change between two statements under PostgreSQL's READ
 // COMMITTED, its id cannot.
 Page<Order> list_orders(Tx& tx, const OrderFilter& f, std::optional<std::int64_t> before_seq,
-                        int limit) {
+                        int limit, const std::function<bool(const Order&)>& with_children) {
     assert(limit > 0);
     std::string sql = std::string(kOrderSelect) + "WHERE seq < :b";
     const long long before = before_seq ? *before_seq : std::numeric_limits<long long>::max();
@@ -556,26 +556,31 @@ Page<Order> list_orders(Tx& tx, const OrderFilter& f, std::optional<std::int64_t
             page.items.push_back(order_from(row));
         }
     }
-    if (page.items.empty()) return page;
+    std::vector<Order*> targets;
+    targets.reserve(page.items.size());
+    for (auto& o : page.items) {
+        if (!with_children || with_children(o)) targets.push_back(&o);
+    }
+    if (targets.empty()) return page;
     static const std::string lines_sql = std::string("SELECT l.order_id, ") + kLineColumns +
                                          "FROM order_lines l WHERE l.order_id IN (" +
                                          id_placeholders() + ") ORDER BY l.order_id, l.position";
     static const std::string history_sql = std::string("SELECT h.order_id, ") + kHistoryColumns +
                                            "FROM order_history h WHERE h.order_id IN (" +
                                            id_placeholders() + ") ORDER BY h.order_id, h.seq";
-    attach_children<LineRow>(tx, lines_sql, page.items, [](Order& o, LineRow& line) {
+    attach_children<LineRow>(tx, lines_sql, targets, [](Order& o, LineRow& line) {
         o.lines.push_back(line.take(o.total.currency));
     });
-    attach_children<HistoryRow>(tx, history_sql, page.items,
+    attach_children<HistoryRow>(tx, history_sql, targets,
                                 [](Order& o, HistoryRow& h) { o.history.push_back(h.take()); });
-    const bool discounted = std::any_of(page.items.begin(), page.items.end(),
-                                        [](const Order& o) { return o.discount.minor > 0; });
+    const bool discounted = std::any_of(targets.begin(), targets.end(),
+                                        [](const Order* o) { return o->discount.minor > 0; });
     if (discounted) {
         static const std::string discounts_sql =
             std::string("SELECT d.order_id, ") + kDiscountColumns +
             "FROM coupon_redemptions d WHERE d.order_id IN (" + id_placeholders() +
             ") ORDER BY d.order_id, d.position";
-        attach_children<DiscountRow>(tx, discounts_sql, page.items, [](Order& o, DiscountRow& d) {
+        attach_children<DiscountRow>(tx, discounts_sql, targets, [](Order& o, DiscountRow& d) {
             o.discounts.push_back(d.take(o.total.currency));
         });
     }

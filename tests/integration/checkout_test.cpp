@@ -497,4 +497,61 @@ TEST_SUITE("integration_checkout") {
                   .as_array()
                   .size() == 5);
     }
+
+    TEST_CASE("the order listing follows every change of an order (encoded orders are cached)") {
+        ServerProcess server;
+        HttpClient c(server.port());
+        const auto m = new_merchant(server);
+        const auto buyer = new_user(server);
+        const auto admin = server.bearer(Role::admin, "usr_ops");
+        const auto sku =
+            jstr(create_product(c, m.auth, "Cached", {{"one", 1000, 5}}), "/skus/0/id");
+        REQUIRE_STATUS(put_line(c, buyer, sku, 2), 200);
+        const auto r = checkout(c, buyer, "cached-1");
+        REQUIRE_STATUS(r, 201);
+        const auto order = jstr(r.json(), "/orders/0/id");
+        // The order as each viewer's listing shows it, and as GET /v1/orders/{id} (never cached)
+        // does: the same JSON, read twice so the second read is a hit.
+        auto same_in_listing = [&](const std::string& auth) {
+            const auto single = to_json(c.get("/v1/orders/" + order, auth).json());
+            for (int i = 0; i < 2; ++i) {
+                const auto page = c.get("/v1/orders?limit=100", auth).json();
+                std::string listed;
+                for (const auto& o : page.at("data").as_array()) {
+                    if (o.at("id").as_string() == order) listed = to_json(o);
+                }
+                INFO(auth.substr(0, 20), " read ", i);
+                CHECK(listed == single);
+            }
+            return single;
+        };
+        auto every_viewer = [&](const std::string& status) {
+            const auto by_merchant = same_in_listing(m.auth);
+            CHECK(by_merchant.find("\"status\":\"" + status + "\"") != std::string::npos);
+            CHECK(by_merchant.find("\"shipping_address\":{") != std::string::npos);
+            CHECK(same_in_listing(buyer.auth) == by_merchant);
+            // an admin's entry (no address) and the shop's are kept apart
+            CHECK(same_in_listing(admin).find("\"shipping_address\":null") != std::string::npos);
+            CHECK(same_in_listing(m.auth) == by_merchant);
+        };
+        every_viewer("awaiting_payment");
+        pay_checkout(c, buyer, r.json());
+        REQUIRE(eventually(
+            [&] { return jstr(c.get("/v1/orders/" + order, m.auth).json(), "/status") == "paid"; },
+            std::chrono::seconds(8)));
+        every_viewer("paid");
+        const auto base = "/v1/orders/" + order;
+        REQUIRE_STATUS(
+            c.post(base + "/ship", R"({"carrier":"SF Express","tracking_number":"SF1"})", m.auth),
+            200);
+        every_viewer("shipped");
+        CHECK(same_in_listing(m.auth).find("\"tracking_number\":\"SF1\"") != std::string::npos);
+        REQUIRE_STATUS(c.post(base + "/deliver", "", m.auth), 200);
+        every_viewer("delivered");
+        REQUIRE_STATUS(c.post(base + "/complete", "", buyer.auth), 200);
+        every_viewer("completed");
+        const auto metrics = c.get("/metrics", admin).body;
+        CHECK(metric_value(metrics, "redloop_order_cache_total{result=\"hit\"}").value_or(0) > 0);
+        CHECK(metric_value(metrics, "redloop_order_cache_total{result=\"miss\"}").value_or(0) > 0);
+    }
 }

@@ -2,6 +2,7 @@
 // Repositories: the engine's types in and out of SQL. They throw on database failure
 // (Database::read/write turn that into an Error); "no such row" is an empty optional.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -198,8 +199,11 @@ struct OrderFilter {
     std::optional<engine::MerchantId> merchant;
     std::optional<engine::OrderStatus> status;
 };
-Page<engine::Order> list_orders(Tx& tx, const OrderFilter& filter,
-                                std::optional<std::int64_t> before_seq, int limit);
+// `with_children(order)` false: that order comes without its lines, history and discounts (the
+// caller has what it needs of them, e.g. the order's JSON); none are read for it.
+Page<engine::Order> list_orders(
+    Tx& tx, const OrderFilter& filter, std::optional<std::int64_t> before_seq, int limit,
+    const std::function<bool(const engine::Order&)>& with_children = {});
 // Writes the order's status, shipment, refunded amount and the newest history entry, if the
 // stored status is still `from`. False (nothing written) when another writer moved it first.
 bool update_order(Tx& tx, const engine::Order& order, engine::OrderStatus from);
