@@ -107,12 +107,19 @@ Result<Response> list(Context& ctx) {
     auto shows_address = [&](const Order& o) { return is_buyer(*p, o) || is_seller(*p, o); };
     auto key_of = [&](const Order& o) { return o.id.str() + (shows_address(o) ? "" : "#admin"); };
     return ctx.app.db().read([&](db::Tx& tx) -> Result<Response> {
-        std::unordered_map<std::string, std::shared_ptr<const std::string>> cached;
+        // Per order of the page, by id: its cached JSON (a hit), or its key and fingerprint to
+        // store the JSON under once encoded (a miss).
+        struct Lookup {
+            std::shared_ptr<const std::string> json;
+            std::string key, fingerprint;
+        };
+        std::unordered_map<std::string, Lookup> lookups;
         auto orders = db::list_orders(tx, filter, page->before, page->limit, [&](const Order& o) {
-            auto json = cache.get(key_of(o), row_fingerprint(o, shows_address(o)));
-            if (!json) return true;
-            cached.emplace(o.id.str(), std::move(json));
-            return false;
+            Lookup l{nullptr, key_of(o), row_fingerprint(o, shows_address(o))};
+            l.json = cache.get(l.key, l.fingerprint);
+            const bool miss = !l.json;
+            lookups.insert_or_assign(o.id.str(), std::move(l));
+            return miss;
         });
         boost::json::monotonic_resource arena;
         const boost::json::storage_ptr sp(&arena);
@@ -120,17 +127,13 @@ Result<Response> list(Context& ctx) {
         for (std::size_t i = 0; i < orders.items.size(); ++i) {
             Order& o = orders.items[i];
             if (i) body += ',';
-            if (auto hit = cached.find(o.id.str()); hit != cached.end()) {
-                body += *hit->second;
-                continue;
+            Lookup& l = lookups.at(o.id.str());
+            if (!l.json) {
+                l.json = std::make_shared<const std::string>(
+                    boost::json::serialize(encode_order(for_viewer(*p, std::move(o)), sp)));
+                cache.put(std::move(l.key), std::move(l.fingerprint), l.json);
             }
-            const bool with_address = shows_address(o);
-            auto key = key_of(o);
-            auto fingerprint = row_fingerprint(o, with_address);
-            auto json = std::make_shared<const std::string>(
-                boost::json::serialize(encode_order(for_viewer(*p, std::move(o)), sp)));
-            body += *json;
-            cache.put(std::move(key), std::move(fingerprint), std::move(json));
+            body += *l.json;
         }
         body += "],\"next_cursor\":";
         body += orders.next_before
