@@ -428,8 +428,10 @@ TEST_CASE("the WAL is checkpointed off the write path once it is long, and the d
     });
     REQUIRE(n);
     CHECK(*n == 1200);
-    // The database file holds the pages now, not only the WAL.
-    CHECK(std::filesystem::file_size(f.path) > 1200u * 4000u);
+    // The database file holds the pages now, not only the WAL (before any checkpoint it holds
+    // the schema alone). Not all 1 200 rows' pages: the checkpoint starts once the WAL holds
+    // a thousand frames, and the commits after that may still be only in the WAL.
+    CHECK(std::filesystem::file_size(f.path) > 600u * 4000u);
 }
 
 TEST_CASE("a transaction that finds no connection free in time is unavailable, not internal") {
