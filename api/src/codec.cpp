@@ -598,6 +598,19 @@ json::value encode_list(json::array data, const std::optional<std::string>& curs
     return o;
 }
 
+std::string encode_list_text(const std::vector<std::string_view>& items,
+                             const std::optional<std::string>& cursor) {
+    std::string out = "{\"data\":[";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i) out += ',';
+        out += items[i];
+    }
+    out += "],\"next_cursor\":";
+    out += cursor ? json::serialize(json::value(*cursor)) : std::string("null");
+    out += '}';
+    return out;
+}
+
 std::string to_body(const json::value& v) {
     return json::serialize(v);
 }

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "redloop/engine/cart.hpp"
@@ -81,6 +82,9 @@ boost::json::value encode_checkout(const engine::Checkout& c,
                                    const engine::Payment& p);
 // {"data": [...], "next_cursor": "..."|null}, in the storage of `data`.
 boost::json::value encode_list(boost::json::array data, const std::optional<std::string>& cursor);
+// The same envelope around items already serialized (each one JSON value), as text.
+std::string encode_list_text(const std::vector<std::string_view>& items,
+                             const std::optional<std::string>& cursor);
 
 std::string to_body(const boost::json::value& v);
 

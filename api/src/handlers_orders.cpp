@@ -123,26 +123,22 @@ Result<Response> list(Context& ctx) {
         });
         boost::json::monotonic_resource arena;
         const boost::json::storage_ptr sp(&arena);
-        std::string body = "{\"data\":[";
-        for (std::size_t i = 0; i < orders.items.size(); ++i) {
-            Order& o = orders.items[i];
-            if (i) body += ',';
+        std::vector<std::string_view> items;
+        items.reserve(orders.items.size());
+        for (auto& o : orders.items) {
             Lookup& l = lookups.at(o.id.str());
             if (!l.json) {
                 l.json = std::make_shared<const std::string>(
                     boost::json::serialize(encode_order(for_viewer(*p, std::move(o)), sp)));
                 cache.put(std::move(l.key), std::move(l.fingerprint), l.json);
             }
-            body += *l.json;
+            items.push_back(*l.json);
         }
-        body += "],\"next_cursor\":";
-        body += orders.next_before
-                    ? boost::json::serialize(boost::json::value(encode_cursor(*orders.next_before)))
-                    : std::string("null");
-        body += '}';
+        std::optional<std::string> cursor;
+        if (orders.next_before) cursor = encode_cursor(*orders.next_before);
         Response r;
         r.status = 200;
-        r.body = std::move(body);
+        r.body = encode_list_text(items, cursor);
         return r;
     });
 }

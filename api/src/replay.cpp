@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
-#include <functional>
 #include <mutex>
 #include <set>
 #include <string_view>
@@ -351,7 +350,7 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
         return std::nullopt;
     };
     struct BuildIndexes {  // after an early return, so the file is not left without them
-        std::function<std::optional<std::string>()> build;
+        decltype(build_indexes)& build;
         ~BuildIndexes() { (void)build(); }
     } build_indexes_at_exit{build_indexes};
     // Runs one entry again (its answer checked against the journal's).

@@ -173,3 +173,17 @@ TEST_CASE("problem details quote client input as valid UTF-8, bounded") {
     (void)boost::json::parse(r.body, ec, {}, strict);
     CHECK(!ec);
 }
+
+TEST_CASE("encode_list_text: the envelope of encode_list around items already serialized") {
+    const std::vector<std::string> items = {R"({"id":"ord_a","n":1})",
+                                            R"({"id":"ord_b","s":"x\"y"})"};
+    boost::json::array data;
+    for (const auto& i : items) data.push_back(boost::json::parse(i));
+    const std::vector<std::string_view> views(items.begin(), items.end());
+    for (const std::optional<std::string>& cursor :
+         {std::optional<std::string>{}, std::optional<std::string>{"c\"1"}}) {
+        CHECK(redloop::api::encode_list_text(views, cursor) ==
+              boost::json::serialize(redloop::api::encode_list(data, cursor)));
+    }
+    CHECK(redloop::api::encode_list_text({}, std::nullopt) == R"({"data":[],"next_cursor":null})");
+}

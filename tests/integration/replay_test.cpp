@@ -38,12 +38,18 @@ json::value checkout(HttpClient& c, const Actor& u, const std::string& key,
     return r.json();
 }
 
+// A database of `dir` seeded with the demo fixtures.
+std::string seeded_db(TempDir& dir, const std::string& name) {
+    const auto db = dir.db(name);
+    REQUIRE(run_cli({"seed", "--db", db, "--fixtures", fixtures_dir()}, secret_env()).exit_code ==
+            0);
+    return db;
+}
+
 // A day in miniature on a real server: catalog, notes, a paid and partly refunded order, a
 // declined card, an expired checkout, a cancelled order, a race for the last units.
 std::string record_session(TempDir& dir) {
-    const auto db = dir.db("live");
-    REQUIRE(run_cli({"seed", "--db", db, "--fixtures", fixtures_dir()}, secret_env()).exit_code ==
-            0);
+    const auto db = seeded_db(dir, "live");
     ServerOptions opts;
     opts.db_path = db;
     // Small effects epochs: several close during the session, and one is left open at the stop.
@@ -283,10 +289,7 @@ TEST_SUITE("integration_replay") {
         // made in an epoch that got no carrier (the server stopped) and changed in one that did
         // must not make the replay fail. Epochs of 3; three server runs.
         TempDir dir;
-        const auto db = dir.db("live");
-        REQUIRE(
-            run_cli({"seed", "--db", db, "--fixtures", fixtures_dir()}, secret_env()).exit_code ==
-            0);
+        const auto db = seeded_db(dir, "live");
         ServerOptions opts;
         opts.db_path = db;
         opts.extra_args = {"--journal-effects-epoch", "3"};
@@ -416,10 +419,7 @@ TEST_SUITE("integration_replay") {
 
     TEST_CASE("export --since continues from a sequence number") {
         TempDir dir;
-        const auto db = dir.db("s");
-        REQUIRE(
-            run_cli({"seed", "--db", db, "--fixtures", fixtures_dir()}, secret_env()).exit_code ==
-            0);
+        const auto db = seeded_db(dir, "s");
         const auto all = run_cli({"journal", "export", "--db", db});
         REQUIRE(all.exit_code == 0);
         const auto n = std::count(all.out.begin(), all.out.end(), '\n');
