@@ -180,11 +180,13 @@ struct Line {
     db::JournalEntry entry;
     std::int64_t line_no = 0;
     std::string sealed_body;
+    // A carrier's effects, decoded ahead (an error is reported if they are to be applied).
+    std::optional<engine::Result<db::DecodedEffects>> effects;
 };
 
-// Reads, decodes and seals the journal's lines on its own thread, a chunk at a time and a few
-// chunks ahead, while the replay writes: decoding and sealing were a fifth of a replay from
-// effects.
+// Reads, decodes and seals the journal's lines (and decodes the carriers' effects) on its own
+// thread, a chunk at a time and a few chunks ahead, while the replay writes: decoding and
+// sealing were a fifth of a replay from effects.
 class LineReader {
   public:
     LineReader(std::istream& in, bool seal) : thread_([this, &in, seal] { run(in, seal); }) {}
@@ -234,10 +236,14 @@ class LineReader {
                     error = fmt::format("line {}: {}", line_no, e.error().detail);
                     break;
                 }
-                Line l{std::move(*e), line_no, {}};
+                Line l{std::move(*e), line_no, {}, std::nullopt};
                 const auto& fx = l.entry.effects;
-                if (seal && fx && !fx->empty() && (*fx)[0] != '-')
+                if (seal && fx && !fx->empty() && (*fx)[0] != '-') {
                     l.sealed_body = db::seal_journal_body(l.entry.body);
+                    const auto colon = fx->find(':');
+                    if ((*fx)[0] != '+' && colon != std::string::npos)
+                        l.effects = db::decode_effects(std::string_view(*fx).substr(colon + 1));
+                }
                 chunk.push_back(std::move(l));
                 if (chunk.size() == kChunk && !hand_over(chunk)) return;
             }
@@ -367,7 +373,6 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
     // and are applied together; the entries of the open one wait in `open` for its carrier. An
     // epoch that never got one (the server stopped, an erasure gave it up) is run entry by entry.
     std::vector<Line> ready, open;
-    std::vector<std::string> patches;  // of the epochs in `ready`
     std::string open_epoch;
     // Epochs some of whose entries ran (an entry without effects came between them, written by
     // another process; or an erasure dropped the epoch's effects, "-<epoch>"): their carrier, if
@@ -375,9 +380,15 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
     std::set<std::string> broken;
     auto apply_ready = [&]() -> std::optional<std::string> {
         if (ready.empty()) return std::nullopt;
-        std::vector<std::string_view> effects(patches.begin(), patches.end());
         if (auto why = drop_indexes()) return why;
         auto done = db.write([&](db::Tx& tx) -> engine::Result<bool> {
+            // The carriers' effects, in order (the lines in `ready` do not move meanwhile).
+            std::vector<const db::DecodedEffects*> effects;
+            for (const auto& l : ready) {
+                if (!l.effects) continue;
+                if (!*l.effects) return fail(l.effects->error());
+                effects.push_back(&**l.effects);
+            }
             if (auto s = db::apply_effects(tx, effects); !s) return fail(s.error());
             // The entries without their effects: the copy is not a source to replay again
             // (half of the bytes this wrote).
@@ -402,7 +413,6 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
         report.from_effects += std::int64_t(ready.size());
         report.applied += std::int64_t(ready.size());
         ready.clear();
-        patches.clear();
         return std::nullopt;
     };
     // Applies what is ready, then runs the entries of an epoch that will get no carrier.
@@ -449,7 +459,6 @@ engine::Result<ReplayReport> replay_journal(db::Database& db, std::istream& in,
             open.push_back(std::move(l));
             return std::nullopt;
         }
-        patches.push_back(fx->substr(colon + 1));
         for (auto& o : open) ready.push_back(std::move(o));
         ready.push_back(std::move(l));
         open.clear();

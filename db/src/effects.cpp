@@ -103,36 +103,44 @@ engine::Result<std::string> EffectRecorder::patchset_base64() {
 }
 
 EffectBatch::EffectBatch() {
-    if (sqlite3changegroup_new(&group_) != SQLITE_OK) group_ = nullptr;
+    reset();
 }
 
 EffectBatch::~EffectBatch() {
     if (group_) sqlite3changegroup_delete(group_);
 }
 
-engine::Result<bool> EffectBatch::add(std::string_view base64) {
+void EffectBatch::reset() {
+    if (group_) sqlite3changegroup_delete(group_);
+    if (sqlite3changegroup_new(&group_) != SQLITE_OK) group_ = nullptr;
+    added_.clear();
+}
+
+engine::Result<bool> EffectBatch::add(std::string_view patchset) {
     if (!group_) return fail(ErrorCode::internal, "out of memory for effects");
-    if (base64.empty()) return true;
-    auto raw = base64_decode(base64);
-    if (!raw) return fail(ErrorCode::invalid_request, "effects are not base64");
-    // Checked on a group of its own first: a patchset that does not parse must not leave part of
-    // itself in the batch.
-    sqlite3_changegroup* probe = nullptr;
-    if (sqlite3changegroup_new(&probe) != SQLITE_OK)
-        return fail(ErrorCode::internal, "out of memory for effects");
-    int rc = sqlite3changegroup_add(probe, static_cast<int>(raw->size()), raw->data());
-    sqlite3changegroup_delete(probe);
-    if (rc != SQLITE_OK)
-        return fail(ErrorCode::invalid_request,
-                    fmt::format("effects are not a patchset: {}", sqlite3_errstr(rc)));
-    rc = sqlite3changegroup_add(group_, static_cast<int>(raw->size()), raw->data());
-    // A table with another number of columns than in the batch (recorded before a migration
-    // added one): the batch must be applied first.
-    if (rc == SQLITE_SCHEMA) return false;
-    if (rc != SQLITE_OK)
-        return fail(ErrorCode::invalid_request,
-                    fmt::format("effects are not a patchset: {}", sqlite3_errstr(rc)));
-    return true;
+    if (patchset.empty()) return true;
+    int rc = sqlite3changegroup_add(group_, static_cast<int>(patchset.size()),
+                                    const_cast<char*>(patchset.data()));
+    if (rc == SQLITE_OK) {
+        added_.push_back(patchset);
+        return true;
+    }
+    // The group now holds the tables of this patchset that came before the one that stopped it:
+    // built again from what was added before. (A patchset that does not parse fails the whole
+    // apply, so the batch is dropped anyway: it needs no rebuild.)
+    if (rc == SQLITE_SCHEMA) {
+        auto before = std::move(added_);
+        reset();
+        for (const auto p : before) {
+            if (!group_ || sqlite3changegroup_add(group_, static_cast<int>(p.size()),
+                                                  const_cast<char*>(p.data())) != SQLITE_OK)
+                return fail(ErrorCode::internal, "could not combine effects again");
+            added_.push_back(p);
+        }
+        return false;
+    }
+    return fail(ErrorCode::invalid_request,
+                fmt::format("effects are not a patchset: {}", sqlite3_errstr(rc)));
 }
 
 engine::Status EffectBatch::apply(sqlite3* db) {
@@ -140,9 +148,7 @@ engine::Status EffectBatch::apply(sqlite3* db) {
     int n = 0;
     void* p = nullptr;
     int rc = sqlite3changegroup_output(group_, &n, &p);
-    sqlite3changegroup_delete(group_);
-    group_ = nullptr;
-    if (sqlite3changegroup_new(&group_) != SQLITE_OK) group_ = nullptr;
+    reset();
     if (rc != SQLITE_OK) {
         sqlite3_free(p);
         return fail(ErrorCode::internal,

@@ -4,6 +4,7 @@
 // SQLite only; a connection is used by one thread at a time, and so are these.
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "redloop/engine/result.hpp"
 
@@ -42,17 +43,22 @@ class EffectBatch {
     ~EffectBatch();
     EffectBatch(const EffectBatch&) = delete;
     EffectBatch& operator=(const EffectBatch&) = delete;
-    // Adds one epoch's patchset (base64 as recorded); invalid_request when it is not one, false
-    // (nothing added) when it holds a table with another number of columns than this batch
-    // does (recorded on either side of a migration): apply the batch, then add it to the next.
-    engine::Result<bool> add(std::string_view base64);
+    // Adds one epoch's patchset (raw bytes, decode_effects), which must outlive the batch:
+    // invalid_request when it is not one; false when it holds a table with another number of
+    // columns than this batch does (recorded on either side of a migration), and then the batch
+    // holds what it held before: apply it, then add this patchset to the next.
+    engine::Result<bool> add(std::string_view patchset);
     // Applies what was added to `db`, inside the caller's transaction, and empties the batch.
     // Any conflict (a row to insert already there, a row to change missing, a constraint
     // broken) applies nothing and is an error naming the table.
     engine::Status apply(sqlite3* db);
 
   private:
+    void reset();
+
     sqlite3_changegroup* group_ = nullptr;
+    // What the group holds, to build it again without a patchset that stopped half-way in.
+    std::vector<std::string_view> added_;
 };
 
 }  // namespace redloop::db

@@ -8,6 +8,7 @@
 #include <memory>
 #include <sstream>
 
+#include "base64.hpp"
 #include "effects.hpp"
 #include "redloop/db/locks.hpp"
 #include "redloop/db/sealer.hpp"
@@ -87,31 +88,50 @@ void append_journal_copy(Tx& tx, const JournalEntry& e, const std::string& seale
     insert_journal_row(tx, e, sealed_body, std::string());
 }
 
+engine::Result<DecodedEffects> decode_effects(std::string_view payload) {
+    using engine::ErrorCode;
+    using engine::fail;
+    const auto semi = payload.find(';');
+    if (semi == std::string_view::npos)
+        return fail(ErrorCode::invalid_request, "effects without their counters");
+    auto raw = base64_decode(payload.substr(0, semi));
+    if (!raw) return fail(ErrorCode::invalid_request, "effects are not base64");
+    return DecodedEffects{std::move(*raw), std::string(payload.substr(semi + 1))};
+}
+
 engine::Status apply_effects(Tx& tx, const std::vector<std::string_view>& payloads) {
+    std::vector<DecodedEffects> decoded;
+    decoded.reserve(payloads.size());
+    for (const auto p : payloads) {
+        auto d = decode_effects(p);
+        if (!d) return engine::fail(d.error());
+        decoded.push_back(std::move(*d));
+    }
+    std::vector<const DecodedEffects*> effects;
+    for (const auto& d : decoded) effects.push_back(&d);
+    return apply_effects(tx, effects);
+}
+
+engine::Status apply_effects(Tx& tx, const std::vector<const DecodedEffects*>& effects) {
     using engine::ErrorCode;
     using engine::fail;
     if (tx.dialect() != Dialect::sqlite || !tx.statements())
         return fail(ErrorCode::internal, "recorded effects apply to an SQLite file only");
     EffectBatch batch;
-    for (const auto p : payloads) {
-        const auto patch = p.substr(0, p.find(';'));
-        auto added = batch.add(patch);
+    for (const auto* e : effects) {
+        auto added = batch.add(e->patchset);
         if (!added) return fail(added.error());
         if (*added) continue;
         // Recorded under another schema than the batch so far: that first, then this.
         if (auto s = batch.apply(tx.statements()->db()); !s) return s;
-        added = batch.add(patch);
+        added = batch.add(e->patchset);
         if (!added) return fail(added.error());
         if (!*added) return fail(ErrorCode::internal, "effects that fit no batch");
     }
     if (auto s = batch.apply(tx.statements()->db()); !s) return s;
+    if (effects.empty()) return {};
     // The counters as the last carrier saw them ("table=value,..."): they only grow.
-    if (payloads.empty()) return {};
-    const auto last = payloads.back();
-    const auto semi = last.find(';');
-    if (semi == std::string_view::npos)
-        return fail(ErrorCode::invalid_request, "effects without their counters");
-    std::string_view rest = last.substr(semi + 1);
+    std::string_view rest = effects.back()->counters;
     while (!rest.empty()) {
         const auto comma = rest.find(',');
         const auto item = rest.substr(0, comma);

@@ -252,3 +252,53 @@ TEST_CASE("redacting an entry drops its whole epoch's effects, and gives up the 
     CHECK((*entries[16].effects)[0] != '+');
     CHECK(entries[14].effects->substr(1) == entries[16].effects->substr(0, 16));
 }
+
+TEST_CASE("carriers recorded on either side of a column added are applied in two passes") {
+    DbFixture live;
+    if (!live.sqlite()) return;  // nothing recorded on PostgreSQL (see above)
+    auto exec = [](db::Database& d, const std::string& sql) {
+        REQUIRE(d.write([&](db::Tx& tx) -> engine::Result<bool> {
+            tx.sql() << sql;
+            return true;
+        }));
+    };
+    // One command: a user, then a row of fx_t (so a carrier holds users before fx_t).
+    auto command = [&](const std::string& user, const std::string& row) {
+        REQUIRE(live.db->write([&](db::Tx& tx) -> engine::Result<bool> {
+            tx.sql() << "INSERT INTO users (id, created_at) VALUES ('" + user + "', 1)";
+            tx.sql() << "INSERT INTO fx_t VALUES " + row;
+            db::JournalEntry e;
+            e.at = engine::Timestamp{1};
+            e.kind = "actor";
+            e.actor = user;
+            e.role = "user";
+            e.status = 200;
+            e.response_sha256 = user;
+            db::append_journal(tx, e);
+            return true;
+        }));
+    };
+    exec(*live.db, "CREATE TABLE fx_t (id TEXT PRIMARY KEY, v INTEGER)");
+    live.db->set_effects_recording(true, 1);
+    command("usr_fxa", "('a', 1)");
+    // A migration adds a column between the two carriers.
+    live.db->set_effects_recording(false);
+    exec(*live.db, "ALTER TABLE fx_t ADD COLUMN w INTEGER DEFAULT 7");
+    live.db->set_effects_recording(true, 1);
+    command("usr_fxb", "('b', 2, 3)");
+    const auto patches = carriers(journal(*live.db));
+    REQUIRE(patches.size() == 2);
+
+    // The second carrier's users change is added to the batch before its fx_t stops it: it must
+    // not be applied with the first pass and then again with the second.
+    DbFixture copy;
+    exec(*copy.db, "CREATE TABLE fx_t (id TEXT PRIMARY KEY, v INTEGER, w INTEGER DEFAULT 7)");
+    auto applied = apply(*copy.db, patches);
+    const std::string why = applied ? std::string() : applied.error().detail;
+    INFO(why);
+    REQUIRE(applied);
+    CHECK(hash_of(*copy.db) == hash_of(*live.db));
+    CHECK(count(*copy.db, "SELECT COUNT(*) FROM users WHERE id IN ('usr_fxa', 'usr_fxb')") == 2);
+    CHECK(count(*copy.db, "SELECT w FROM fx_t WHERE id = 'a'") == 7);  // the default
+    CHECK(count(*copy.db, "SELECT w FROM fx_t WHERE id = 'b'") == 3);
+}

@@ -42,10 +42,20 @@ std::string seal_journal_body(std::string_view body);
 // sealed (seal_journal_body) and without the effects (the copy is not a source to replay from);
 // nothing is noted on the transaction.
 void append_journal_copy(Tx& tx, const JournalEntry& e, const std::string& sealed_body);
-// Applies the recorded effects of consecutive closed epochs (each carrier's payload after
-// "<epoch>:", that is "<patchset base64>;<table>=<autoincrement counter>,..."), combined, in
-// `tx` (SQLite), then sets the counters to the last carrier's; conflict when the patchsets do
-// not fit the database's rows (it is not the state they were recorded after).
+// A carrier's payload (after "<epoch>:", that is "<patchset base64>;<table>=<autoincrement
+// counter>,...") decoded: no database needed, so a replay does it on its reading thread.
+// invalid_request when it is not base64 or has no counters.
+struct DecodedEffects {
+    std::string patchset;  // bytes
+    std::string counters;  // "<table>=<value>,..."
+};
+engine::Result<DecodedEffects> decode_effects(std::string_view payload);
+// Applies the recorded effects of consecutive closed epochs, combined, in `tx` (SQLite), then
+// sets the counters to the last carrier's; invalid_request when a patchset does not parse,
+// conflict when the patchsets do not fit the database's rows (it is not the state they were
+// recorded after).
+engine::Status apply_effects(Tx& tx, const std::vector<const DecodedEffects*>& effects);
+// The same from the payloads as recorded.
 engine::Status apply_effects(Tx& tx, const std::vector<std::string_view>& payloads);
 // A load from recorded effects into an empty SQLite file is faster with the secondary indexes
 // built once at the end than kept up row by row. drop_secondary_indexes drops every index made
