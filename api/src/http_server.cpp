@@ -31,7 +31,7 @@ class Server;
 
 class Session : public std::enable_shared_from_this<Session> {
   public:
-    Session(tcp::socket socket, Server& server);
+    Session(StrandSocket socket, Server& server);
     ~Session();
     void start();
     // Called on the session's strand at shutdown: a connection waiting for its next request is
@@ -52,7 +52,7 @@ class Session : public std::enable_shared_from_this<Session> {
     void drain();
     void close();
 
-    beast::tcp_stream stream_;
+    HttpStream stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     http::response<http::string_body> res_;
@@ -124,17 +124,19 @@ class Server {
 
   private:
     void accept() {
-        acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
-            if (stopping()) return;
-            if (!ec) {
-                auto session = std::make_shared<Session>(std::move(s), *this);
-                add(session.get(), session);
-                session->start();
-            } else {
-                spdlog::warn("accept failed: {}", ec.message());
-            }
-            accept();
-        });
+        // Each connection on a strand of its own, typed (ws_session.hpp).
+        acceptor_.async_accept(
+            Strand(ioc_.get_executor()), [this](beast::error_code ec, StrandSocket s) {
+                if (stopping()) return;
+                if (!ec) {
+                    auto session = std::make_shared<Session>(std::move(s), *this);
+                    add(session.get(), session);
+                    session->start();
+                } else {
+                    spdlog::warn("accept failed: {}", ec.message());
+                }
+                accept();
+            });
     }
 
     void schedule_maintenance() {
@@ -200,7 +202,8 @@ class Server {
     std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
 };
 
-Session::Session(tcp::socket socket, Server& server) : stream_(std::move(socket)), server_(server) {
+Session::Session(StrandSocket socket, Server& server)
+    : stream_(std::move(socket)), server_(server) {
     server_.app().metrics().connection_opened();
 }
 

@@ -8,7 +8,6 @@
 #include <atomic>
 #include <deque>
 #include <memory>
-#include <stdexcept>
 
 namespace redloop::api {
 
@@ -28,28 +27,13 @@ constexpr int kSocketSendBuffer = 64 * 1024;
 
 std::atomic<std::size_t> g_live_sessions{0};
 
-// The connection's strand, named by its type: the socket, the stream and the timer use it
-// directly instead of through any_io_executor, whose type erasure cost a tenth of the CPU of a
-// 10 000-subscriber fan-out (docs/performance.md).
-using Strand = net::strand<net::io_context::executor_type>;
-using Socket = net::basic_stream_socket<net::ip::tcp, Strand>;
 using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
                                         net::wait_traits<std::chrono::steady_clock>, Strand>;
 
-// The accepted socket moved onto its strand's type. Every connection is accepted on a strand of
-// the server's io_context (http_server.cpp), so the target is always there.
-Socket on_strand(net::ip::tcp::socket socket) {
-    const auto* strand = socket.get_executor().target<Strand>();
-    if (!strand) throw std::logic_error("stream session: the connection is not on a strand");
-    boost::system::error_code ec;
-    const auto local = socket.local_endpoint(ec);  // a peer gone already: that read fails next
-    return Socket(*strand, ec ? net::ip::tcp::v4() : local.protocol(), socket.release());
-}
-
 class WsSession : public StreamSink, public std::enable_shared_from_this<WsSession> {
   public:
-    WsSession(beast::tcp_stream stream, StreamHub& hub, std::optional<Principal> who)
-        : ws_(on_strand(stream.release_socket())),
+    WsSession(StrandSocket socket, StreamHub& hub, std::optional<Principal> who)
+        : ws_(std::move(socket)),
           hub_(hub),
           who_(std::move(who)),
           close_timer_(ws_.get_executor()) {
@@ -206,7 +190,7 @@ class WsSession : public StreamSink, public std::enable_shared_from_this<WsSessi
 
     // On the bare socket: the websocket's own timeouts (handshake, idle with pings) are the only
     // deadlines, and each frame's write skips tcp_stream's timer bookkeeping.
-    websocket::stream<Socket> ws_;
+    websocket::stream<StrandSocket> ws_;
     StreamHub& hub_;
     std::optional<Principal> who_;
     Timer close_timer_;
@@ -234,9 +218,10 @@ bool is_websocket_upgrade(const http::request<http::string_body>& req) {
     return websocket::is_upgrade(req);
 }
 
-void start_stream_session(beast::tcp_stream stream, http::request<http::string_body> req,
-                          StreamHub& hub, std::optional<Principal> who) {
-    std::make_shared<WsSession>(std::move(stream), hub, std::move(who))->start(std::move(req));
+void start_stream_session(HttpStream stream, http::request<http::string_body> req, StreamHub& hub,
+                          std::optional<Principal> who) {
+    std::make_shared<WsSession>(stream.release_socket(), hub, std::move(who))
+        ->start(std::move(req));
 }
 
 }  // namespace redloop::api
