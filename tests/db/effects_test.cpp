@@ -15,6 +15,18 @@ using redloop::test::DbFixture;
 
 namespace {
 
+// The journal entry of a command by `user` at `at`.
+void journal_command(db::Tx& tx, const std::string& user, long long at) {
+    db::JournalEntry e;
+    e.at = engine::Timestamp{at};
+    e.kind = "actor";
+    e.actor = user;
+    e.role = "user";
+    e.status = 200;
+    e.response_sha256 = user;
+    db::append_journal(tx, e);
+}
+
 // One command: a user and a journal entry naming it (and, every third, a change to an earlier
 // user, so an epoch holds updates of rows it inserted).
 void add_user(db::Database& d, int i) {
@@ -39,14 +51,7 @@ void add_user(db::Database& d, int i) {
                 tx.sql() << "DELETE FROM cart_lines";
             }
         }
-        db::JournalEntry e;
-        e.at = engine::Timestamp{at};
-        e.kind = "actor";
-        e.actor = id;
-        e.role = "user";
-        e.status = 200;
-        e.response_sha256 = id;
-        db::append_journal(tx, e);
+        journal_command(tx, id, at);
         return true;
     });
     REQUIRE(r);
@@ -267,14 +272,7 @@ TEST_CASE("carriers recorded on either side of a column added are applied in two
         REQUIRE(live.db->write([&](db::Tx& tx) -> engine::Result<bool> {
             tx.sql() << "INSERT INTO users (id, created_at) VALUES ('" + user + "', 1)";
             tx.sql() << "INSERT INTO fx_t VALUES " + row;
-            db::JournalEntry e;
-            e.at = engine::Timestamp{1};
-            e.kind = "actor";
-            e.actor = user;
-            e.role = "user";
-            e.status = 200;
-            e.response_sha256 = user;
-            db::append_journal(tx, e);
+            journal_command(tx, user, 1);
             return true;
         }));
     };
