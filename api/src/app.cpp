@@ -247,6 +247,9 @@ Response App::serve(const Request& req, engine::Timestamp now, const ReplayInput
             if (replay) {
                 // The entry says who asked and which ids were made; no token, no transport.
                 ctx.principal = replay->principal;
+                // It makes the entry's ids again and records them for the journal entry it
+                // writes, as the live request did.
+                IdRecording recording(ctx.ids_created);
                 IdReplay ids(*replay->ids);
                 result = match.route->handler(ctx);
                 *replay->ids_diverged = ids.diverged() || !ids.all_used();

@@ -370,13 +370,10 @@ bool retry_webhook(App& app, const std::string& event_id, Timestamp now,
     if (!found || !*found || (*found)->status != "pending") return false;
     const db::WebhookEvent stored = **found;
     std::vector<std::string> ids;
-    std::optional<IdRecording> recording;
+    // Replayed, the entry's ids are made again, and recorded for the entry written again.
+    IdRecording recording(ids);
     std::optional<IdReplay> replaying;
-    if (replay_ids) {
-        replaying.emplace(*replay_ids);
-    } else {
-        recording.emplace(ids);
-    }
+    if (replay_ids) replaying.emplace(*replay_ids);
     {
         auto parsed = parse_json_object(stored.payload);
         auto event =

@@ -48,6 +48,8 @@ std::string next_id(std::string_view prefix) {
         if (!ids.empty() && std::string_view(ids.front()).substr(0, prefix.size()) == prefix) {
             std::string id = std::move(ids.front());
             ids.pop_front();
+            // Recorded as made: the journal entry a replay writes names the same ids.
+            if (t_recording) t_recording->push_back(id);
             return id;
         }
         t_replay->diverged_ = true;

@@ -98,6 +98,15 @@ std::optional<std::string> apply(App& app, db::Database& db, const db::JournalEn
     }
     if (e.kind == "config") {
         if (auto s = app.apply_decision_config(e.body); !s) return s.error().detail;
+        // Written again as it was (the server journals its decisions' settings at start), so
+        // the new database's journal replays in turn to the same state.
+        db::JournalEntry again = e;
+        again.effects.reset();
+        auto written = db.write([&](db::Tx& tx) -> engine::Result<bool> {
+            db::append_journal(tx, again);
+            return true;
+        });
+        if (!written) return written.error().detail;
         return std::nullopt;
     }
     if (e.kind == "actor") {

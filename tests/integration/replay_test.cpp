@@ -19,6 +19,44 @@ std::string hash_line(const std::string& out) {
     return out.substr(at + 12, 64);
 }
 
+// An exported journal as a replay writes it again into its database: every entry the same,
+// ids included, without recorded effects (a replay records none).
+std::string without_effects(const std::string& journal) {
+    static const std::string kKey = "\"effects\":\"";
+    std::string out;
+    std::size_t pos = 0;
+    for (auto at = journal.find(kKey); at != std::string::npos; at = journal.find(kKey, pos)) {
+        out.append(journal, pos, at - pos);
+        out += "\"effects\":null";
+        pos = journal.find('"', at + kKey.size()) + 1;
+    }
+    return out.append(journal, pos);
+}
+
+// Whether the journal of `db`, exported, is `expected`; if not, the first line that differs is
+// shown (the journals themselves are too long to print).
+bool journal_is(const std::string& db, const std::string& expected) {
+    const auto exported = run_cli({"journal", "export", "--db", db});
+    if (exported.exit_code != 0) {
+        MESSAGE("journal export failed: " << exported.err);
+        return false;
+    }
+    if (exported.out == expected) return true;
+    std::istringstream got(exported.out), want(expected);
+    std::string g, w;
+    for (int line = 1;; ++line) {
+        const bool more_got = static_cast<bool>(std::getline(got, g));
+        const bool more_want = static_cast<bool>(std::getline(want, w));
+        if (!more_got && !more_want) break;
+        if (g != w || more_got != more_want) {
+            MESSAGE("journal line " << line << " is\n  " << (more_got ? g : "(none)")
+                                    << "\nexpected\n  " << (more_want ? w : "(none)"));
+            break;
+        }
+    }
+    return false;
+}
+
 void put(HttpClient& c, const Actor& u, const std::string& sku, int quantity) {
     const auto r = c.request("PUT", "/v1/cart/items/" + sku,
                              R"({"quantity":)" + std::to_string(quantity) + "}",
@@ -164,6 +202,11 @@ TEST_SUITE("integration_replay") {
         CHECK(hash_line(replayed.out) == expected);
         CHECK(replayed.out.find("divergence") == std::string::npos);
         CHECK(hash_line(run_cli({"state-hash", "--db", replay_db}).out) == expected);
+        // The new database's journal is the recorded one, ids and config entries included, so
+        // it replays in turn to the same state.
+        const auto rewritten = without_effects(exported.out);
+        CHECK(rewritten.find("\"ids\":[\"") != std::string::npos);
+        CHECK(journal_is(replay_db, rewritten));
         if (test::on_postgresql()) {
             // Recorded on PostgreSQL, replayed into SQLite: the same answers and the same state.
             const auto into_sqlite = run_cli(
@@ -174,11 +217,13 @@ TEST_SUITE("integration_replay") {
         }
         // From the recorded effects (SQLite): the same state, most entries applied, not run;
         // those of the epoch open at the stop (and the config entries' decisions) run.
+        const auto effects_db = dir.db("effects");
         const auto from_effects = run_cli(
-            {"replay", journal, "--db", dir.db("effects"), "--effects", "--expect-hash", expected});
+            {"replay", journal, "--db", effects_db, "--effects", "--expect-hash", expected});
         INFO(from_effects.out, from_effects.err);
         CHECK(from_effects.exit_code == 0);
         CHECK(hash_line(from_effects.out) == expected);
+        CHECK(journal_is(effects_db, rewritten));
         const auto applied_line = from_effects.out.find("from recorded effects: ");
         REQUIRE(applied_line != std::string::npos);
         const long applied = std::stol(from_effects.out.substr(applied_line + 23));
@@ -222,10 +267,12 @@ TEST_SUITE("integration_replay") {
             unmarked.replace(member_at, mark.size(), "\"effects\":\"-" + epoch + "\"");
             const auto unmarked_file = dir.file("unmarked.jsonl");
             std::ofstream(unmarked_file) << unmarked;
-            const auto around = run_cli({"replay", unmarked_file, "--db", dir.db("unmarked"),
-                                         "--effects", "--expect-hash", expected});
+            const auto unmarked_db = dir.db("unmarked");
+            const auto around = run_cli({"replay", unmarked_file, "--db", unmarked_db, "--effects",
+                                         "--expect-hash", expected});
             INFO(around.out, around.err);
             CHECK(around.exit_code == 0);
+            CHECK(journal_is(unmarked_db, rewritten));  // copied and run, interleaved
             const auto conflict =
                 run_cli({"replay", bad_fx, "--db", dir.db("doubled"), "--effects"});
             INFO(conflict.out);
@@ -252,7 +299,7 @@ TEST_SUITE("integration_replay") {
                 "SELECT COUNT(*) * 1000000 + SUM(LENGTH(sql)) FROM sqlite_master "
                 "WHERE type = 'index' AND sql IS NOT NULL";
             CHECK(db_int(live, indexes) > 30 * 1000000);
-            CHECK(db_int(dir.db("effects"), indexes) == db_int(live, indexes));
+            CHECK(db_int(effects_db, indexes) == db_int(live, indexes));
             CHECK(db_int(dir.db("doubled"), indexes) == db_int(live, indexes));
             CHECK(db_int(dir.db("garbled"), indexes) == db_int(live, indexes));
         }
@@ -415,6 +462,7 @@ TEST_SUITE("integration_replay") {
         CHECK(replayed.exit_code == 0);
         CHECK(hash_line(replayed.out) == expected);
         CHECK(db_int(replay_db, "SELECT COUNT(*) FROM commission_entries") == 3);
+        CHECK(journal_is(replay_db, without_effects(exported.out)));
     }
 
     TEST_CASE("export --since continues from a sequence number") {
