@@ -3,8 +3,9 @@
 // notes, checkouts, card payments and their signed webhooks, declines, expiries, shipping and
 // refunds — then replays it into an empty database and prints entries per second.
 //
-// The replay must reach the live state hash; a mismatch exits non-zero, so the benchmark doubles
-// as a large determinism check. Figures go to docs/performance.md by hand, never asserted.
+// The replay must reach the live state hash, and the new database's journal must be the recorded
+// one (its effects left out); a mismatch exits non-zero, so the benchmark doubles as a large
+// determinism check. Figures go to docs/performance.md by `scripts/bench`, never asserted.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -17,6 +18,7 @@
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -362,6 +364,13 @@ int main(int argc, char** argv) {
         // Both ways: running every entry again (each answer checked), and applying the recorded
         // effects (the state checked). Each into a new database; both must reach the live hash.
         bool all_same = true;
+        std::string expected_journal;
+        {
+            std::ifstream in(journal_path, std::ios::binary);
+            std::ostringstream text;
+            text << in.rdbuf();
+            expected_journal = api::journal_without_effects(text.str());
+        }
         for (const bool effects : {false, true}) {
             const std::string path = effects ? effects_path : replay_path;
             auto target = open(path);
@@ -387,7 +396,15 @@ int main(int argc, char** argv) {
             const bool same = report->state_hash == *live_hash;
             std::cout << fmt::format("state hash live {} {} {}: {}\n", *live_hash, how,
                                      report->state_hash, same ? "same" : "DIFFERENT");
-            all_same = all_same && same;
+            // The new database's journal is the recorded one without the effects (exported, so
+            // not part of the time above).
+            std::ostringstream copied;
+            if (auto n = api::export_journal(*target, 0, copied); !n)
+                throw std::runtime_error(n.error().detail);
+            const bool same_journal = copied.str() == expected_journal;
+            std::cout << fmt::format("{}: the new journal is the recorded one: {}\n", how,
+                                     same_journal ? "yes" : "NO");
+            all_same = all_same && same && same_journal;
         }
         return all_same ? 0 : 1;
     } catch (const std::exception& e) {

@@ -148,6 +148,20 @@ std::optional<std::string> apply(App& app, db::Database& db, const db::JournalEn
 
 }  // namespace
 
+std::string journal_without_effects(const std::string& exported) {
+    // A value inside a body is escaped (\"), so this key is a field's only where it begins one.
+    static const std::string kKey = "\"effects\":\"";
+    std::string out;
+    out.reserve(exported.size());
+    std::size_t pos = 0;
+    for (auto at = exported.find(kKey); at != std::string::npos; at = exported.find(kKey, pos)) {
+        out.append(exported, pos, at - pos);
+        out += "\"effects\":null";
+        pos = exported.find('"', at + kKey.size()) + 1;
+    }
+    return out.append(exported, pos);
+}
+
 std::string encode_journal_entry(const db::JournalEntry& e) {
     return json::serialize(to_json(e));
 }

@@ -23,6 +23,11 @@ engine::Result<db::JournalEntry> decode_journal_entry(const std::string& line);
 engine::Result<std::int64_t> export_journal(db::Database& db, std::int64_t since_seq,
                                             std::ostream& out);
 
+// An exported journal as a replay writes it again into its database: the same entries, ids
+// included, with every recorded `effects` null (a replay records none). Exporting a replayed
+// database gives exactly this.
+std::string journal_without_effects(const std::string& exported);
+
 struct ReplayReport {
     std::int64_t applied = 0;
     std::int64_t from_effects = 0;          // of them, applied from their recorded effects

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <thread>
 
+#include "replay.hpp"
 #include "support.hpp"
 #include "test_database.hpp"
 
@@ -17,20 +18,6 @@ std::string hash_line(const std::string& out) {
     const auto at = out.rfind("state-hash: ");
     if (at == std::string::npos) return "";
     return out.substr(at + 12, 64);
-}
-
-// An exported journal as a replay writes it again into its database: every entry the same,
-// ids included, without recorded effects (a replay records none).
-std::string without_effects(const std::string& journal) {
-    static const std::string kKey = "\"effects\":\"";
-    std::string out;
-    std::size_t pos = 0;
-    for (auto at = journal.find(kKey); at != std::string::npos; at = journal.find(kKey, pos)) {
-        out.append(journal, pos, at - pos);
-        out += "\"effects\":null";
-        pos = journal.find('"', at + kKey.size()) + 1;
-    }
-    return out.append(journal, pos);
 }
 
 // Whether the journal of `db`, exported, is `expected`; if not, the first line that differs is
@@ -204,7 +191,7 @@ TEST_SUITE("integration_replay") {
         CHECK(hash_line(run_cli({"state-hash", "--db", replay_db}).out) == expected);
         // The new database's journal is the recorded one, ids and config entries included, so
         // it replays in turn to the same state.
-        const auto rewritten = without_effects(exported.out);
+        const auto rewritten = api::journal_without_effects(exported.out);
         CHECK(rewritten.find("\"ids\":[\"") != std::string::npos);
         CHECK(journal_is(replay_db, rewritten));
         if (test::on_postgresql()) {
@@ -462,7 +449,7 @@ TEST_SUITE("integration_replay") {
         CHECK(replayed.exit_code == 0);
         CHECK(hash_line(replayed.out) == expected);
         CHECK(db_int(replay_db, "SELECT COUNT(*) FROM commission_entries") == 3);
-        CHECK(journal_is(replay_db, without_effects(exported.out)));
+        CHECK(journal_is(replay_db, api::journal_without_effects(exported.out)));
     }
 
     TEST_CASE("export --since continues from a sequence number") {
