@@ -209,8 +209,8 @@ Response App::handle(const Request& req) {
 
 Response App::replay_http(const Request& req, const std::optional<Principal>& principal,
                           engine::Timestamp now, const std::vector<std::string>& ids,
-                          bool& ids_diverged) {
-    ReplayInput input{principal, &ids, &ids_diverged};
+                          const std::string& response_sha256, bool& ids_diverged) {
+    ReplayInput input{principal, &ids, &response_sha256, &ids_diverged};
     return serve(req, now, &input);
 }
 
@@ -227,7 +227,14 @@ Response App::serve(const Request& req, engine::Timestamp now, const ReplayInput
             return std::move(*file);
         }
     }
-    Context ctx{*this, req, {}, now, std::nullopt, {}, replay != nullptr};
+    Context ctx{*this,
+                req,
+                {},
+                now,
+                std::nullopt,
+                {},
+                replay != nullptr,
+                replay ? replay->response_sha256 : nullptr};
     const auto match = router_.match(req.method, req.segments);
     static const std::string kUnmatched = "unmatched";
     const std::string& route_label = match.route ? match.route->pattern : kUnmatched;
@@ -356,7 +363,8 @@ void App::journal_write(db::Tx& tx, const Context& ctx, const Response& r) {
     e.body = req.body;
     e.ids = ctx.ids_created;
     e.status = r.status;
-    e.response_sha256 = sha256_hex(r.body);
+    e.response_sha256 =
+        ctx.recorded_response_sha256 ? *ctx.recorded_response_sha256 : sha256_hex(r.body);
     db::append_journal(tx, e);
 }
 

@@ -124,6 +124,8 @@ struct Context {
     std::optional<Principal> principal;
     std::vector<std::string> ids_created;  // by this request so far (for the journal)
     bool replaying = false;                // a journal replay: the transport's checks are done
+    // Replaying: the entry's recorded response hash, which its journal entry keeps.
+    const std::string* recorded_response_sha256 = nullptr;
 
     // 401 without a token, 403 when the token's role is not among `roles`.
     engine::Result<Principal> require(std::initializer_list<Role> roles) const;
@@ -143,10 +145,12 @@ class App {
     Response handle(const Request& req);
 
     // Replays a journaled HTTP command: the caller, time and new ids come from the entry; the
-    // token and transport are skipped. Returns the response the engine gives now.
+    // token and transport are skipped. Returns the response the engine gives now. The command's
+    // journal entry is written again with the recorded response hash (the replay checks the
+    // answer against it; an erased entry's is "erased").
     Response replay_http(const Request& req, const std::optional<Principal>& principal,
                          engine::Timestamp now, const std::vector<std::string>& ids,
-                         bool& ids_diverged);
+                         const std::string& response_sha256, bool& ids_diverged);
     // The settings that shape decisions (the checkout TTL) as JSON; journaled as "config" when
     // they change, so a replay decides with the same settings.
     std::string decision_config() const;
@@ -193,6 +197,7 @@ class App {
     struct ReplayInput {
         std::optional<Principal> principal;
         const std::vector<std::string>* ids;
+        const std::string* response_sha256;
         bool* ids_diverged;
     };
     Response serve(const Request& req, engine::Timestamp now, const ReplayInput* replay);

@@ -82,7 +82,8 @@ std::optional<std::string> apply(App& app, db::Database& db, const db::JournalEn
             req.idempotency_key = *e.idem_key;
         }
         bool ids_diverged = false;
-        const Response r = app.replay_http(req, principal_of(e), e.at, e.ids, ids_diverged);
+        const Response r =
+            app.replay_http(req, principal_of(e), e.at, e.ids, e.response_sha256, ids_diverged);
         const auto hash = sha256_hex(r.body);
         const bool redacted = e.response_sha256 == kErasedHash;
         if (redacted) erased.insert(e.ids.begin(), e.ids.end());

@@ -5,6 +5,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "replay.hpp"
 #include "support.hpp"
 #include "test_database.hpp"
 
@@ -312,15 +313,21 @@ TEST_SUITE("integration_privacy") {
         REQUIRE(live_hash.size() == 64);
         const std::string journal = dir.file("journal.jsonl");
         std::ofstream(journal) << exported.out;
+        const auto replay_db = dir.db("replay");
         const auto replayed =
-            run_cli({"replay", journal, "--db", dir.db("replay"), "--expect-hash", live_hash});
+            run_cli({"replay", journal, "--db", replay_db, "--expect-hash", live_hash});
         INFO(replayed.out, replayed.err);
         CHECK(replayed.exit_code == 0);
+        // Its journal is the erased one: the stand-in body and "erased" stay as they were.
+        const auto rewritten = api::journal_without_effects(exported.out);
+        CHECK(journal_is(replay_db, rewritten));
         // And from the recorded effects: the erased epoch runs, the others are applied.
-        const auto from_effects = run_cli({"replay", journal, "--db", dir.db("effects"),
-                                           "--effects", "--expect-hash", live_hash});
+        const auto effects_db = dir.db("effects");
+        const auto from_effects = run_cli(
+            {"replay", journal, "--db", effects_db, "--effects", "--expect-hash", live_hash});
         INFO(from_effects.out, from_effects.err);
         CHECK(from_effects.exit_code == 0);
+        CHECK(journal_is(effects_db, rewritten));
         if (!test::on_postgresql())
             CHECK(from_effects.out.find("from recorded effects: 0;") == std::string::npos);
 

@@ -20,30 +20,6 @@ std::string hash_line(const std::string& out) {
     return out.substr(at + 12, 64);
 }
 
-// Whether the journal of `db`, exported, is `expected`; if not, the first line that differs is
-// shown (the journals themselves are too long to print).
-bool journal_is(const std::string& db, const std::string& expected) {
-    const auto exported = run_cli({"journal", "export", "--db", db});
-    if (exported.exit_code != 0) {
-        MESSAGE("journal export failed: " << exported.err);
-        return false;
-    }
-    if (exported.out == expected) return true;
-    std::istringstream got(exported.out), want(expected);
-    std::string g, w;
-    for (int line = 1;; ++line) {
-        const bool more_got = static_cast<bool>(std::getline(got, g));
-        const bool more_want = static_cast<bool>(std::getline(want, w));
-        if (!more_got && !more_want) break;
-        if (g != w || more_got != more_want) {
-            MESSAGE("journal line " << line << " is\n  " << (more_got ? g : "(none)")
-                                    << "\nexpected\n  " << (more_want ? w : "(none)"));
-            break;
-        }
-    }
-    return false;
-}
-
 void put(HttpClient& c, const Actor& u, const std::string& sku, int quantity) {
     const auto r = c.request("PUT", "/v1/cart/items/" + sku,
                              R"({"quantity":)" + std::to_string(quantity) + "}",

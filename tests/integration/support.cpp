@@ -290,6 +290,28 @@ std::optional<double> metric_value(const std::string& text, const std::string& s
     return std::nullopt;
 }
 
+bool journal_is(const std::string& db, const std::string& expected) {
+    const auto exported = run_cli({"journal", "export", "--db", db});
+    if (exported.exit_code != 0) {
+        MESSAGE("journal export failed: " << exported.err);
+        return false;
+    }
+    if (exported.out == expected) return true;
+    std::istringstream got(exported.out), want(expected);
+    std::string g, w;
+    for (int line = 1;; ++line) {
+        const bool more_got = static_cast<bool>(std::getline(got, g));
+        const bool more_want = static_cast<bool>(std::getline(want, w));
+        if (!more_got && !more_want) break;
+        if (g != w || more_got != more_want) {
+            MESSAGE("journal line " << line << " is\n  " << (more_got ? g : "(none)")
+                                    << "\nexpected\n  " << (more_want ? w : "(none)"));
+            break;
+        }
+    }
+    return false;
+}
+
 Actor new_merchant(const ServerProcess& s) {
     const auto id = unique_id("mer_");
     return {id, s.bearer(api::Role::merchant, id)};

@@ -88,6 +88,11 @@ inline std::int64_t db_int(const ServerProcess& s, const std::string& sql,
     return db_int(s.db_path(), sql, params);
 }
 
+// ---- journal ----
+// Whether `redloop journal export --db <db>` gives exactly `expected`; if not, the first line
+// that differs is shown as a doctest MESSAGE (journals are too long to print whole).
+bool journal_is(const std::string& db, const std::string& expected);
+
 // ---- time ----
 // Polls `pred` every 20 ms until it holds or `timeout` passes; returns the last result.
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
