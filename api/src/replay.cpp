@@ -156,9 +156,11 @@ std::string journal_without_effects(const std::string& exported) {
     out.reserve(exported.size());
     std::size_t pos = 0;
     for (auto at = exported.find(kKey); at != std::string::npos; at = exported.find(kKey, pos)) {
+        const auto end = exported.find('"', at + kKey.size());
+        if (end == std::string::npos) break;  // not a journal line: the rest as it is
         out.append(exported, pos, at - pos);
         out += "\"effects\":null";
-        pos = exported.find('"', at + kKey.size()) + 1;
+        pos = end + 1;
     }
     return out.append(exported, pos);
 }
