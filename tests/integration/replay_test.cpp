@@ -172,11 +172,13 @@ TEST_SUITE("integration_replay") {
         CHECK(journal_is(replay_db, rewritten));
         if (test::on_postgresql()) {
             // Recorded on PostgreSQL, replayed into SQLite: the same answers and the same state.
-            const auto into_sqlite = run_cli(
-                {"replay", journal, "--db", dir.file("replay.db"), "--expect-hash", expected});
+            const auto sqlite_db = dir.file("replay.db");
+            const auto into_sqlite =
+                run_cli({"replay", journal, "--db", sqlite_db, "--expect-hash", expected});
             INFO(into_sqlite.out, into_sqlite.err);
             CHECK(into_sqlite.exit_code == 0);
             CHECK(hash_line(into_sqlite.out) == expected);
+            CHECK(journal_is(sqlite_db, rewritten));
         }
         // From the recorded effects (SQLite): the same state, most entries applied, not run;
         // those of the epoch open at the stop (and the config entries' decisions) run.
