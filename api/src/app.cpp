@@ -227,14 +227,8 @@ Response App::serve(const Request& req, engine::Timestamp now, const ReplayInput
             return std::move(*file);
         }
     }
-    Context ctx{*this,
-                req,
-                {},
-                now,
-                std::nullopt,
-                {},
-                replay != nullptr,
-                replay ? replay->response_sha256 : nullptr};
+    Context ctx{*this, req, {}, now, std::nullopt, {}, replay != nullptr};
+    if (replay) ctx.recorded_response_sha256 = replay->response_sha256;
     const auto match = router_.match(req.method, req.segments);
     static const std::string kUnmatched = "unmatched";
     const std::string& route_label = match.route ? match.route->pattern : kUnmatched;

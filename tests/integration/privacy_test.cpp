@@ -107,11 +107,6 @@ json::value money_view(json::value o) {
     return o;
 }
 
-std::string hash_line(const std::string& out) {
-    const auto at = out.find("state-hash: ");
-    return at == std::string::npos ? std::string() : out.substr(at + 12, 64);
-}
-
 }  // namespace
 
 TEST_SUITE("integration_privacy") {

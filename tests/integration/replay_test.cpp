@@ -14,12 +14,6 @@ using api::Role;
 
 namespace {
 
-std::string hash_line(const std::string& out) {
-    const auto at = out.rfind("state-hash: ");
-    if (at == std::string::npos) return "";
-    return out.substr(at + 12, 64);
-}
-
 void put(HttpClient& c, const Actor& u, const std::string& sku, int quantity) {
     const auto r = c.request("PUT", "/v1/cart/items/" + sku,
                              R"({"quantity":)" + std::to_string(quantity) + "}",

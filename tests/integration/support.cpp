@@ -290,6 +290,12 @@ std::optional<double> metric_value(const std::string& text, const std::string& s
     return std::nullopt;
 }
 
+std::string hash_line(const std::string& out) {
+    const auto at = out.rfind("state-hash: ");
+    if (at == std::string::npos) return "";
+    return out.substr(at + 12, 64);
+}
+
 bool journal_is(const std::string& db, const std::string& expected) {
     const auto exported = run_cli({"journal", "export", "--db", db});
     if (exported.exit_code != 0) {

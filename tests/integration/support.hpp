@@ -89,6 +89,8 @@ inline std::int64_t db_int(const ServerProcess& s, const std::string& sql,
 }
 
 // ---- journal ----
+// The hash in the last "state-hash: <hex>" line of a CLI's output (`replay`, `state-hash`), or "".
+std::string hash_line(const std::string& out);
 // Whether `redloop journal export --db <db>` gives exactly `expected`; if not, the first line
 // that differs is shown as a doctest MESSAGE (journals are too long to print whole).
 bool journal_is(const std::string& db, const std::string& expected);
