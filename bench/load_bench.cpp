@@ -86,6 +86,7 @@ struct Options {
     int pages = 4;
     int orders_setup = 1000;
     std::string orders_merchant;
+    std::string statement_profile;  // passed to serve --statement-profile
     std::int64_t hot_stock = 200;   // the hot scenario's SKU at the start
     std::int64_t hot_restock = 20;  // units added every 100 ms (0: none)
 
@@ -503,9 +504,26 @@ class ServerProcess {
             if (!freopen("/dev/null", "w", stdout)) _exit(126);
             const std::string port = std::to_string(o_.port);
             const std::string threads = std::to_string(o_.server_threads);
-            execl(o_.bin.c_str(), o_.bin.c_str(), "--log-level", "warn", "serve", "--db",
-                  db_.c_str(), "--port", port.c_str(), "--threads", threads.c_str(),
-                  "--sandbox-webhook-delay", "0", "--checkout-rate-per-minute", "0", nullptr);
+            std::vector<const char*> args{o_.bin.c_str(),
+                                          "--log-level",
+                                          "warn",
+                                          "serve",
+                                          "--db",
+                                          db_.c_str(),
+                                          "--port",
+                                          port.c_str(),
+                                          "--threads",
+                                          threads.c_str(),
+                                          "--sandbox-webhook-delay",
+                                          "0",
+                                          "--checkout-rate-per-minute",
+                                          "0"};
+            if (!o_.statement_profile.empty()) {
+                args.push_back("--statement-profile");
+                args.push_back(o_.statement_profile.c_str());
+            }
+            args.push_back(nullptr);
+            execv(o_.bin.c_str(), const_cast<char* const*>(args.data()));
             _exit(127);
         }
         const auto until = Clock::now() + std::chrono::seconds(30);
@@ -1542,6 +1560,9 @@ int main(int argc, char** argv) {
                    "checkouts made first when orders runs alone on a fresh database")
         ->check(CLI::Range(1, 10'000'000));
     cli.add_option("--orders-merchant", o.orders_merchant, "list this merchant's orders");
+    cli.add_option("--statement-profile", o.statement_profile,
+                   "have the server time its writer's statements and write them to FILE when it "
+                   "stops (the last scenario's server wins)");
     cli.add_option("--hot-stock", o.hot_stock, "units of the hot scenario's SKU at the start")
         ->check(CLI::Range(std::int64_t{0}, std::int64_t{10'000'000}));
     cli.add_option("--hot-restock", o.hot_restock,
@@ -1561,6 +1582,10 @@ int main(int argc, char** argv) {
         plan = {o.scenario};
     }
 
+    if (!o.statement_profile.empty()) {
+        std::error_code ignored;
+        fs::remove(o.statement_profile, ignored);  // so a stale one is not taken for this run's
+    }
     std::vector<ScenarioResult> results;
     OrdersSource handoff;
     for (std::size_t i = 0; i < plan.size(); ++i) {
@@ -1612,5 +1637,20 @@ int main(int argc, char** argv) {
     }
     if (!o.markdown.empty()) append_markdown(o, o.markdown, results);
     if (!ok) std::cerr << "load bench: a scenario failed\n";
+    if (!o.statement_profile.empty()) {
+        // Written by the last server as it stopped; it was removed before the first started.
+        std::ifstream in(o.statement_profile);
+        std::string line;
+        int rows = 0;
+        while (std::getline(in, line)) rows += line.starts_with("| ") ? 1 : 0;
+        if (rows > 1) {
+            std::cout << fmt::format("statement profile: {} statements in {}\n", rows - 1,
+                                     o.statement_profile);
+        } else {
+            std::cerr << "load bench: the server wrote no statement profile to "
+                      << o.statement_profile << "\n";
+            ok = false;
+        }
+    }
     return ok ? 0 : 1;
 }

@@ -59,9 +59,10 @@ void setup_logging(const std::string& level) {
 }
 
 std::unique_ptr<db::Database> open_db(const std::string& url, std::size_t pool, bool durable = true,
-                                      int pool_timeout_ms = 5000) {
+                                      int pool_timeout_ms = 5000, bool profile_statements = false) {
     db::DatabaseOptions options{.url = url, .pool_size = pool, .durable = durable};
     options.pool_timeout_ms = pool_timeout_ms;
+    options.profile_statements = profile_statements;
     auto db = db::Database::open(options);
     if (!db) {
         spdlog::critical("{}", db.error().detail);
@@ -166,6 +167,43 @@ bool load_data_keys(bool dev) {
     return true;
 }
 
+// serve --statement-profile: the writer's statements as a Markdown table, the most time first.
+bool write_statement_profile(const std::string& path,
+                             const std::vector<db::StatementTiming>& rows) {
+    std::int64_t all_ns = 0;
+    std::uint64_t all_runs = 0;
+    for (const auto& r : rows) {
+        all_ns += r.nanoseconds;
+        all_runs += r.runs;
+    }
+    std::ofstream out(path, std::ios::trunc);
+    out << fmt::format(
+        "The group-commit writer's statements, from the first step to the reset: {} runs, "
+        "{:.1f} ms\n\n| share % | runs | total ms | µs each | statement |\n"
+        "|---:|---:|---:|---:|---|\n",
+        all_runs, static_cast<double>(all_ns) / 1e6);
+    for (const auto& r : rows) {
+        std::string sql;  // one line, and no cell separators
+        for (char c : r.sql) {
+            if (c == '|') {
+                sql += "\\|";
+            } else if (c == '\n' || c == '\r' || c == '\t') {
+                if (!sql.empty() && sql.back() != ' ') sql += ' ';
+            } else {
+                sql += c;
+            }
+        }
+        out << fmt::format(
+            "| {:.1f} | {} | {:.1f} | {:.1f} | `{}` |\n",
+            all_ns ? 100.0 * static_cast<double>(r.nanoseconds) / static_cast<double>(all_ns) : 0.0,
+            r.runs, static_cast<double>(r.nanoseconds) / 1e6,
+            r.runs ? static_cast<double>(r.nanoseconds) / 1e3 / static_cast<double>(r.runs) : 0.0,
+            sql);
+    }
+    out.close();
+    return static_cast<bool>(out);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -240,6 +278,10 @@ int main(int argc, char** argv) {
         ->envname("REDLOOP_JOURNAL_EFFECTS_EPOCH")
         ->check(CLI::Range(std::size_t{1}, std::size_t{100000}))
         ->capture_default_str();
+    std::string statement_profile;
+    serve->add_option("--statement-profile", statement_profile,
+                      "time every statement the SQLite writer runs and write the totals to FILE "
+                      "(Markdown) when the server stops: a diagnostic, docs/performance.md");
     int db_pool_timeout_ms = 5000;
     serve
         ->add_option("--db-pool-timeout-ms", db_pool_timeout_ms,
@@ -620,8 +662,14 @@ int main(int argc, char** argv) {
         db_pool    ? db_pool
         : postgres ? 16
                    : static_cast<std::size_t>(server_options.threads + server_options.workers) + 2;
-    auto db = open_db(db_url, pool, true, db_pool_timeout_ms);
+    auto db = open_db(db_url, pool, true, db_pool_timeout_ms, !statement_profile.empty());
     if (!db) return 1;
+    if (!statement_profile.empty() && !db->statement_profile()) {
+        spdlog::warn(
+            "--statement-profile: only an SQLite file's writer is timed; nothing will "
+            "be written to {}",
+            statement_profile);
+    }
     const auto marker = running_marker(db_url);
     if (!check_integrity(*db, integrity_mode, marker)) return 1;
     if (!migrate(*db)) return 1;
@@ -661,6 +709,14 @@ int main(int argc, char** argv) {
         });
     app.set_stream_hub(nullptr);
     hub.stop();
+    if (auto rows = db->statement_profile(); rows && !statement_profile.empty()) {
+        if (write_statement_profile(statement_profile, *rows)) {
+            spdlog::info("statement profile ({} statements) written to {}", rows->size(),
+                         statement_profile);
+        } else {
+            spdlog::error("could not write the statement profile to {}", statement_profile);
+        }
+    }
     // A clean stop: the next start needs no integrity check (after-crash).
     if (!marker.empty()) std::filesystem::remove(marker);
     return rc;

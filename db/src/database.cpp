@@ -25,6 +25,7 @@
 #include "effects.hpp"
 #include "soci_util.hpp"
 #include "statement_cache.hpp"
+#include "statement_profile.hpp"
 
 namespace redloop::db {
 
@@ -57,6 +58,9 @@ struct Database::Impl {
     // SQLite has one writer at a time: taking turns here avoids busy-waiting on its file lock
     // (the per-call path: PostgreSQL, and SQLite in memory).
     std::mutex write_mutex;
+    // SQLite on a file, with DatabaseOptions::profile_statements: the writer's statements timed.
+    // Declared before the writer, so it outlives the connection whose hooks point at it.
+    std::unique_ptr<StatementProfile> profile;
     // SQLite on a file: group commit on a connection of its own (see Database::run_grouped).
     std::unique_ptr<soci::session> writer;
     std::unique_ptr<StatementCache> writer_statements;
@@ -460,6 +464,10 @@ engine::Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& 
                               options.durable);
             if (!st) return fail(st.error());
             sqlite_api::sqlite3_wal_hook(backend->conn_, on_wal_commit, impl.get());
+            if (options.profile_statements) {
+                impl->profile = std::make_unique<StatementProfile>();
+                impl->profile->attach(reinterpret_cast<::sqlite3*>(backend->conn_));
+            }
             impl->checkpoint_thread = std::thread(run_checkpoints, impl.get());
         }
     } catch (const std::exception& e) {
@@ -946,6 +954,11 @@ Database::WriteStats Database::write_stats() const {
 void Database::set_commit_hooks(BeforeCommit before, AfterCommit after) {
     impl_->before_commit = std::move(before);
     impl_->after_commit = std::move(after);
+}
+
+std::optional<std::vector<StatementTiming>> Database::statement_profile() const {
+    if (!impl_->profile) return std::nullopt;
+    return impl_->profile->totals();
 }
 
 engine::Status Database::ping() {

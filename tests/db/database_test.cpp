@@ -467,3 +467,63 @@ TEST_CASE("a transaction that finds no connection free in time is unavailable, n
     opened->reset();
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
 }
+
+TEST_CASE("the writer's statements are timed only when asked, and only the writer's") {
+    DbFixture plain;
+    CHECK_FALSE(plain.db->statement_profile());  // off by default, on either database
+
+    const std::string path = plain.sqlite() ? test::fresh_db_path() : std::string();
+    const std::string url = plain.sqlite() ? path : plain.url;
+    db::DatabaseOptions options{url, 3, 5000};
+    options.profile_statements = true;
+    auto opened = db::Database::open(options);
+    REQUIRE_MESSAGE(opened, (opened ? "" : opened.error().detail));
+    auto& db = **opened;
+    if (!plain.sqlite()) {
+        // PostgreSQL has no group-commit writer of ours to time.
+        CHECK_FALSE(db.statement_profile());
+        return;
+    }
+    REQUIRE(db.migrate());
+    const auto start = db.statement_profile();
+    REQUIRE(start);
+    for (int i = 0; i < 5; ++i) {
+        auto done = db.write([&](db::Tx& tx) -> engine::Result<bool> {
+            return db::insert_user_if_absent(
+                tx, engine::UserId::trusted("usr_profile" + std::to_string(i)),
+                engine::Timestamp{1'700'000'000'000});
+        });
+        REQUIRE(done);
+        CHECK(*done);
+    }
+    auto counted = db.read([](db::Tx& tx) -> engine::Result<long long> {
+        long long n = 0;
+        tx.sql() << "SELECT COUNT(*) FROM users WHERE id LIKE 'usr_profile%'", soci::into(n);
+        return n;
+    });
+    REQUIRE(counted);
+    CHECK(*counted == 5);
+
+    const auto rows = db.statement_profile();
+    REQUIRE(rows);
+    const auto find = [&](const std::string& sql) -> const db::StatementTiming* {
+        for (const auto& r : *rows) {
+            if (r.sql == sql) return &r;
+        }
+        return nullptr;
+    };
+    const auto* insert =
+        find("INSERT INTO users (id, created_at) VALUES (:id, :at) ON CONFLICT (id) DO NOTHING");
+    REQUIRE(insert);
+    CHECK(insert->runs == 5);
+    CHECK(insert->nanoseconds > 0);
+    const auto* commit = find("COMMIT");
+    REQUIRE(commit);
+    CHECK(commit->runs >= 1);
+    // The read ran on a pooled connection, not the writer.
+    for (const auto& r : *rows) CHECK(r.sql.find("LIKE 'usr_profile%'") == std::string::npos);
+    for (std::size_t i = 1; i < rows->size(); ++i)
+        CHECK((*rows)[i - 1].nanoseconds >= (*rows)[i].nanoseconds);
+    opened->reset();
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+}

@@ -27,6 +27,17 @@ struct DatabaseOptions {
     int pool_timeout_ms = 5000;
     // false only for scratch databases (a replay target): SQLite then skips fsync.
     bool durable = true;
+    // SQLite files: time every statement the group-commit writer runs (statement_profile()).
+    // A diagnostic for finding where the write path's time goes; ignored elsewhere.
+    bool profile_statements = false;
+};
+
+// One statement's share of the writer's time: its SQL text, how often it ran, and the time
+// from its first step to its reset, summed (so a query's time includes reading its rows).
+struct StatementTiming {
+    std::string sql;
+    std::uint64_t runs = 0;
+    std::int64_t nanoseconds = 0;
 };
 
 struct Migration {
@@ -58,6 +69,9 @@ class Database {
     // How many tables the database holds (its schema on PostgreSQL): 0 for an empty one, the
     // only kind a replay writes into.
     engine::Result<long long> table_count();
+    // The writer's statements timed so far, the most time first, when opened with
+    // profile_statements on an SQLite file; nullopt otherwise.
+    std::optional<std::vector<StatementTiming>> statement_profile() const;
     // A round trip to the database (for /readyz).
     engine::Status ping();
     // SQLite's `PRAGMA integrity_check` over the whole file (every page, every index entry):
