@@ -495,6 +495,17 @@ engine::Result<Response> App::write(Context& ctx,
     });
 }
 
+bool App::has_stored_response(const Context& ctx) {
+    const Request& req = ctx.req;
+    if (req.method != "POST" || !req.has_idempotency_key) return false;
+    if (!check_idempotency_key(req.idempotency_key)) return false;
+    const std::string caller = ctx.principal ? ctx.principal->sub.str() : "anonymous";
+    auto found = db_.read([&](db::Tx& tx) -> engine::Result<bool> {
+        return db::find_idempotent(tx, caller, req.idempotency_key).has_value();
+    });
+    return found && *found;
+}
+
 void App::flush_views() {
     auto batch = views_.take();
     if (batch.empty()) return;

@@ -91,9 +91,10 @@ Result<Response> create_checkout(Context& ctx) {
     auto request = decode_checkout(*body);
     if (!request) return fail(request.error());
     const auto user = UserId::trusted(p->sub.str());
-    if (!ctx.replaying) {
-        // Before any database work: a refused attempt changes nothing, is not journaled and is
-        // not stored under its Idempotency-Key (a retry after Retry-After runs normally).
+    if (!ctx.replaying && !ctx.app.has_stored_response(ctx)) {
+        // Before any database write: a refused attempt changes nothing, is not journaled and is
+        // not stored under its Idempotency-Key (a retry after Retry-After runs normally). A
+        // retry of an attempt already answered is not a new attempt: it gets its stored answer.
         const auto d = ctx.app.checkout_limiter().take(user.str(), RateLimiter::Clock::now());
         if (!d.allowed) {
             ctx.app.count_checkout("rate_limited");

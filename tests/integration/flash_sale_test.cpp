@@ -284,8 +284,10 @@ TEST_SUITE("integration_flash_sale") {
 
         // three attempts pass (one buys, two find the cart empty), the fourth is limited
         REQUIRE_STATUS(put_cart_line(c, buyer, sku, 1), 200);
-        REQUIRE_STATUS(post_checkout(c, buyer, "rl-1"), 201);
-        CHECK_PROBLEM(post_checkout(c, buyer, "rl-2"), 409, "conflict");
+        const auto first = post_checkout(c, buyer, "rl-1");
+        REQUIRE_STATUS(first, 201);
+        const auto second = post_checkout(c, buyer, "rl-2");
+        CHECK_PROBLEM(second, 409, "conflict");
         CHECK_PROBLEM(post_checkout(c, buyer, "rl-3"), 409, "conflict");
         REQUIRE_STATUS(put_cart_line(c, buyer, sku, 1), 200);
         const auto limited = post_checkout(c, buyer, "rl-4");
@@ -300,6 +302,17 @@ TEST_SUITE("integration_flash_sale") {
         CHECK(cart_quantity(c, buyer) == 1);
         CHECK(db_int(server, "SELECT COUNT(*) FROM idempotency_keys WHERE idem_key = 'rl-4'") == 0);
         CHECK(db_int(server, "SELECT COUNT(*) FROM journal WHERE idem_key = 'rl-4'") == 0);
+
+        // while limited, a retry of an answered attempt (its response lost, say) is not a new
+        // attempt: it gets the stored answer, byte for byte, and takes no token
+        const auto again = post_checkout(c, buyer, "rl-1");
+        REQUIRE_STATUS(again, 201);
+        CHECK(again.body == first.body);
+        CHECK(again.header("Idempotent-Replayed") == "true");
+        const auto refused_again = post_checkout(c, buyer, "rl-2");
+        CHECK_PROBLEM(refused_again, 409, "conflict");
+        CHECK(refused_again.body == second.body);
+        CHECK(reserved_of(server, sku) == 1);
 
         // another user is not affected
         REQUIRE_STATUS(put_cart_line(c, other, sku, 1), 200);
