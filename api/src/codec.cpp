@@ -184,7 +184,15 @@ Result<CreateCoupon> decode_create_coupon(const json::value& body) {
     CreateCoupon c;
     c.code = r.string("code");
     const auto kind = r.string("kind");
-    c.value = r.integer("value", 1, kMoneyMinorMax);
+    // Minor units (or a percent), or money like every other amount: {"amount", "currency"}.
+    const auto* given = body.is_object() ? body.as_object().if_contains("value") : nullptr;
+    if (given && given->is_object()) {
+        const auto money = r.money("value");
+        c.value = money.minor;
+        c.value_currency = money.currency;
+    } else {
+        c.value = r.integer("value", 1, kMoneyMinorMax);
+    }
     c.min_spend = r.opt_money("min_spend");
     c.starts_at = r.opt_time("starts_at");
     c.ends_at = r.opt_time("ends_at");

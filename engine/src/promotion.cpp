@@ -126,12 +126,21 @@ Result<Coupon> decide_create_coupon(const CreateCoupon& cmd, std::optional<Merch
     if (!code) return fail(code.error());
     switch (cmd.kind) {
         case CouponKind::percent:
+            if (cmd.value_currency) {
+                return fail(ErrorCode::invalid_request,
+                            "value of a percent coupon is a number between 1 and 100, not money");
+            }
             if (cmd.value < 1 || cmd.value > 100) {
                 return fail(ErrorCode::invalid_request,
                             "value of a percent coupon must be between 1 and 100");
             }
             break;
         case CouponKind::amount:
+            if (cmd.value_currency && !(*cmd.value_currency == currency)) {
+                return fail(
+                    ErrorCode::invalid_request,
+                    fmt::format("value must be in {}, the coupon's currency", currency.code()));
+            }
             if (cmd.value < 1 || cmd.value > kMoneyMinorMax) {
                 return fail(ErrorCode::invalid_request,
                             fmt::format("value of an amount coupon is in minor units of {}, "

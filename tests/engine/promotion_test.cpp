@@ -224,6 +224,13 @@ TEST_CASE("coupon creation checks its fields") {
         {[](CreateCoupon& x) { x.ends_at = kNow; }, "already past"},
         {[](CreateCoupon& x) { x.max_redemptions = 0; }, "max_redemptions"},
         {[](CreateCoupon& x) { x.per_user_limit = 0; }, "per_user_limit"},
+        {[](CreateCoupon& x) { x.value_currency = Currency::cny(); }, "not money"},
+        {[](CreateCoupon& x) {
+             x.kind = CouponKind::amount;
+             x.value = 500;
+             x.value_currency = *Currency::parse("USD");
+         },
+         "value must be in CNY"},
     };
     for (const auto& r : rows) {
         CAPTURE(r.expect);
@@ -234,6 +241,18 @@ TEST_CASE("coupon creation checks its fields") {
         CHECK(bad.error().code == ErrorCode::invalid_request);
         CHECK(bad.error().detail.find(r.expect) != std::string::npos);
     }
+}
+
+TEST_CASE("an amount coupon's value may come as money in the coupon's currency") {
+    CreateCoupon cmd;
+    cmd.code = "FIVE-OFF";
+    cmd.kind = CouponKind::amount;
+    cmd.value = 500;
+    cmd.value_currency = Currency::cny();
+    auto c = decide_create_coupon(cmd, kTea, Currency::cny(), ActorId::system(), kNow);
+    REQUIRE(c);
+    CHECK(c->value == 500);
+    CHECK(c->currency == Currency::cny());
 }
 
 TEST_CASE("a redemption follows its order: held, redeemed, returned") {

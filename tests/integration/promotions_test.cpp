@@ -216,6 +216,13 @@ TEST_SUITE("integration_promotions") {
             {R"({"code":"OK5","kind":"amount","value":1,"ends_at":"yesterday"})", "ends_at"},
             {R"({"code":"OK6","kind":"amount","value":1,"min_spend":{"amount":1,"currency":"USD"}})",
              "min_spend"},
+            {R"({"code":"OK7","kind":"amount","value":{"amount":100,"currency":"USD"}})",
+             "value must be in CNY"},
+            {R"({"code":"OK8","kind":"percent","value":{"amount":10,"currency":"CNY"}})",
+             "not money"},
+            {R"({"code":"OK9","kind":"amount","value":{"amount":"100","currency":"CNY"}})",
+             "value"},
+            {R"({"code":"OKA","kind":"amount","value":"100"})", "value"},
         };
         for (const auto& b : bad) {
             CAPTURE(b.body);
@@ -232,13 +239,20 @@ TEST_SUITE("integration_promotions") {
                       409, "conflict");
         CHECK_PROBLEM(create_coupon(c, buyer.auth, R"({"code":"MINE","kind":"amount","value":1})"),
                       403, "forbidden");
+        // An amount coupon's value may also come as money, like every amount in the API.
+        const auto as_money = create_coupon(
+            c, tea.auth,
+            R"({"code":"MONEY5","kind":"amount","value":{"amount":500,"currency":"CNY"}})");
+        REQUIRE_STATUS(as_money, 201);
+        CHECK(jint(as_money.json(), "/value") == 500);
+        CHECK(jstr(as_money.json(), "/currency") == "CNY");
         CHECK_FALSE(jhas(coupon(c, other.auth, "BIG"), "/in_use"));
         CHECK_PROBLEM(
             c.request("PATCH", "/v1/coupons/BIG", R"({"status":"disabled"})",
                       {{"Authorization", other.auth}, {"Content-Type", "application/json"}}),
             404, "not_found");
         CHECK_PROBLEM(c.get("/v1/coupons/NOSUCH", buyer.auth), 404, "not_found");
-        CHECK(db_int(server, "SELECT COUNT(*) FROM coupons") == 6);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM coupons") == 7);  // the six above and MONEY5
         // A shop lists its own coupons only.
         const auto mine = c.get("/v1/coupons", other.auth).json();
         CHECK(mine.at_pointer("/data").as_array().size() == 1);

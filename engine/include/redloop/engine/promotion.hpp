@@ -59,6 +59,9 @@ struct CreateCoupon {
     std::string code;
     CouponKind kind = CouponKind::amount;
     std::int64_t value = 0;
+    // Set when `value` came as money ({amount, currency}) rather than minor units: an amount
+    // coupon's must be in the coupon's currency; a percent coupon's value is never money.
+    std::optional<Currency> value_currency;
     std::optional<Money> min_spend;
     std::optional<Timestamp> starts_at;
     std::optional<Timestamp> ends_at;
