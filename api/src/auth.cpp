@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <memory>
 
@@ -139,6 +140,20 @@ engine::Result<Verified> verify_token(std::string_view authorization, std::strin
     const long exp = jwt_get_grant_int(jwt.get(), "exp");
     if (errno != 0) return unauthenticated("token has no numeric exp claim");
     if (exp <= now.unix_seconds()) return unauthenticated("token has expired");
+    // "Not before" (RFC 7519 4.1.5), when the issuer set one: a token is not good early either.
+    // Read as JSON text: libjwt reads a string or a boolean as the number 0.
+    if (char* nbf_json = jwt_get_grants_json(jwt.get(), "nbf")) {
+        const std::string text(nbf_json);
+        std::free(nbf_json);
+        char* end = nullptr;
+        const double nbf = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(nbf)) {
+            return unauthenticated("token nbf claim is not a number of seconds");
+        }
+        if (nbf > static_cast<double>(now.unix_seconds())) {
+            return unauthenticated("token is not valid yet (nbf)");
+        }
+    }
 
     const char* role_c = jwt_get_grant(jwt.get(), "role");
     const char* sub_c = jwt_get_grant(jwt.get(), "sub");

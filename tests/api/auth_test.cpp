@@ -76,6 +76,32 @@ TEST_CASE("tokens that must be refused") {
                                     static_cast<long>(kNow.unix_seconds())));
         check_rejected(libjwt_token(JWT_ALG_HS256, kSecret, "mer_tea", "merchant", 0));
     }
+    SUBCASE("not valid yet (nbf in the future), or an nbf that is not a number") {
+        const auto header = api::base64url_encode(R"({"alg":"HS256","typ":"JWT"})");
+        auto signed_with = [&](const std::string& nbf) {
+            jwt_t* j = nullptr;
+            REQUIRE(jwt_new(&j) == 0);
+            jwt_add_grant(j, "sub", "mer_tea");
+            jwt_add_grant(j, "role", "merchant");
+            jwt_add_grant_int(j, "exp", kFuture);
+            REQUIRE(jwt_add_grants_json(j, (R"({"nbf":)" + nbf + "}").c_str()) == 0);
+            REQUIRE(jwt_set_alg(j, JWT_ALG_HS256,
+                                reinterpret_cast<const unsigned char*>(kSecret.data()),
+                                static_cast<int>(kSecret.size())) == 0);
+            char* s = jwt_encode_str(j);
+            std::string out(s);
+            std::free(s);
+            jwt_free(j);
+            return out;
+        };
+        check_rejected(signed_with(std::to_string(kNow.unix_seconds() + 1)));
+        check_rejected(signed_with(R"("soon")"));
+        check_rejected(signed_with("true"));
+        check_rejected(signed_with(std::to_string(kNow.unix_seconds()) + ".5"));
+        // an nbf that has passed, or is now, is fine
+        CHECK(verify(signed_with(std::to_string(kNow.unix_seconds()))));
+        CHECK(verify(signed_with(std::to_string(kNow.unix_seconds() - 60))));
+    }
     SUBCASE("sub that does not fit the role, or is malformed") {
         check_rejected(libjwt_token(JWT_ALG_HS256, kSecret, "usr_lin", "merchant", kFuture));
         check_rejected(libjwt_token(JWT_ALG_HS256, kSecret, "mer_tea", "user", kFuture));
