@@ -13,14 +13,15 @@ namespace {
 const std::string kSecret = "0123456789abcdef0123456789abcdef";
 const engine::Timestamp kNow{1'800'000'000'000};
 
-// A token signed by libjwt with any algorithm and claims.
+// A token signed by libjwt with any algorithm and claims (`more`: further claims as JSON).
 std::string libjwt_token(jwt_alg_t alg, const std::string& key, const char* sub, const char* role,
-                         long exp) {
+                         long exp, const std::string& more = "") {
     jwt_t* j = nullptr;
     REQUIRE(jwt_new(&j) == 0);
     if (sub) jwt_add_grant(j, "sub", sub);
     if (role) jwt_add_grant(j, "role", role);
     if (exp) jwt_add_grant_int(j, "exp", exp);
+    if (!more.empty()) REQUIRE(jwt_add_grants_json(j, more.c_str()) == 0);
     REQUIRE(jwt_set_alg(j, alg, reinterpret_cast<const unsigned char*>(key.data()),
                         static_cast<int>(key.size())) == 0);
     char* s = jwt_encode_str(j);
@@ -77,22 +78,9 @@ TEST_CASE("tokens that must be refused") {
         check_rejected(libjwt_token(JWT_ALG_HS256, kSecret, "mer_tea", "merchant", 0));
     }
     SUBCASE("not valid yet (nbf in the future), or an nbf that is not a number") {
-        const auto header = api::base64url_encode(R"({"alg":"HS256","typ":"JWT"})");
         auto signed_with = [&](const std::string& nbf) {
-            jwt_t* j = nullptr;
-            REQUIRE(jwt_new(&j) == 0);
-            jwt_add_grant(j, "sub", "mer_tea");
-            jwt_add_grant(j, "role", "merchant");
-            jwt_add_grant_int(j, "exp", kFuture);
-            REQUIRE(jwt_add_grants_json(j, (R"({"nbf":)" + nbf + "}").c_str()) == 0);
-            REQUIRE(jwt_set_alg(j, JWT_ALG_HS256,
-                                reinterpret_cast<const unsigned char*>(kSecret.data()),
-                                static_cast<int>(kSecret.size())) == 0);
-            char* s = jwt_encode_str(j);
-            std::string out(s);
-            std::free(s);
-            jwt_free(j);
-            return out;
+            return libjwt_token(JWT_ALG_HS256, kSecret, "mer_tea", "merchant", kFuture,
+                                R"({"nbf":)" + nbf + "}");
         };
         check_rejected(signed_with(std::to_string(kNow.unix_seconds() + 1)));
         check_rejected(signed_with(R"("soon")"));
