@@ -188,7 +188,7 @@ class App {
     // Whether the caller already has an answer stored under the request's Idempotency-Key
     // (committed; any body): write() then answers from the store, so a limit on new attempts
     // (the checkout rate limit) must not refuse it — a retry after a lost response gets the
-    // first response, as the contract promises.
+    // first response, as the contract promises. One read; asked only when a limit refuses.
     bool has_stored_response(const Context& ctx);
 
     // Upkeep run by the server about twice a second: batched note views, expired keys.

@@ -91,12 +91,13 @@ Result<Response> create_checkout(Context& ctx) {
     auto request = decode_checkout(*body);
     if (!request) return fail(request.error());
     const auto user = UserId::trusted(p->sub.str());
-    if (!ctx.replaying && !ctx.app.has_stored_response(ctx)) {
+    if (!ctx.replaying) {
         // Before any database write: a refused attempt changes nothing, is not journaled and is
         // not stored under its Idempotency-Key (a retry after Retry-After runs normally). A
-        // retry of an attempt already answered is not a new attempt: it gets its stored answer.
+        // retry of an attempt already answered is not refused: it gets its stored answer
+        // (App::write), so a client whose response was lost can always learn what happened.
         const auto d = ctx.app.checkout_limiter().take(user.str(), RateLimiter::Clock::now());
-        if (!d.allowed) {
+        if (!d.allowed && !ctx.app.has_stored_response(ctx)) {
             ctx.app.count_checkout("rate_limited");
             return rate_limited(ctx, d.retry_after_s);
         }

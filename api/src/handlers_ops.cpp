@@ -52,14 +52,18 @@ void add_ops_routes(Router& r) {
         std::string extra =
             "# HELP redloop_checkouts_total Checkout attempts by outcome.\n"
             "# TYPE redloop_checkouts_total counter\n";
-        for (const auto& [outcome, n] : ctx.app.checkout_counts()) {
+        const auto outcomes = ctx.app.checkout_counts();
+        for (const auto& [outcome, n] : outcomes) {
             extra += fmt::format("redloop_checkouts_total{{outcome=\"{}\"}} {}\n", outcome, n);
         }
+        // The attempts answered 429 (a retry of an answered attempt is never refused, though
+        // its bucket may be empty).
+        const auto limited = outcomes.find("rate_limited");
         extra += fmt::format(
             "# HELP redloop_rate_limited_total Requests refused by a per-user rate limit (429).\n"
             "# TYPE redloop_rate_limited_total counter\n"
             "redloop_rate_limited_total{{route=\"/v1/checkouts\"}} {}\n",
-            ctx.app.checkout_limiter().refused());
+            limited == outcomes.end() ? 0 : limited->second);
         auto counts = ctx.app.db().read(
             [](db::Tx& tx) -> engine::Result<std::vector<std::pair<std::string, std::int64_t>>> {
                 return db::order_counts_by_status(tx);

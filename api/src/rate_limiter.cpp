@@ -39,7 +39,6 @@ RateLimiter::Decision RateLimiter::take(const std::string& key, Clock::time_poin
         b.tokens -= 1.0;
         return {};
     }
-    refused_.fetch_add(1, std::memory_order_relaxed);
     const double wait_s = (1.0 - b.tokens) / per_second_;
     return Decision{false, std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(wait_s)))};
 }

@@ -3,7 +3,6 @@
 // Used for POST /v1/checkouts (flash-sale protection). A bucket holds up to `burst` tokens and
 // refills at `per_minute` tokens a minute; each request takes one. The clock is passed in.
 #include <array>
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -30,7 +29,6 @@ class RateLimiter {
     bool enabled() const { return per_minute_ > 0; }
     std::int64_t per_minute() const { return per_minute_; }
     std::int64_t burst() const { return burst_; }
-    std::uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
     // Buckets held in memory (for tests and bounds).
     std::size_t size();
 
@@ -52,7 +50,6 @@ class RateLimiter {
     std::int64_t burst_;
     double per_second_;
     std::array<Shard, 16> shards_;
-    std::atomic<std::uint64_t> refused_{0};
 };
 
 }  // namespace redloop::api

@@ -16,7 +16,6 @@ TEST_CASE("a burst passes, the next attempt waits for a token, other users are n
     const auto refused = limiter.take("usr_a", t0);
     CHECK_FALSE(refused.allowed);
     CHECK(refused.retry_after_s == 2);
-    CHECK(limiter.refused() == 1);
     CHECK(limiter.take("usr_b", t0).allowed);
 
     // half a token later: still refused, Retry-After rounds the second up
@@ -30,7 +29,6 @@ TEST_CASE("a burst passes, the next attempt waits for a token, other users are n
     const auto later = t0 + seconds(3600);
     for (int i = 0; i < 5; ++i) CHECK(limiter.take("usr_a", later).allowed);
     CHECK_FALSE(limiter.take("usr_a", later).allowed);
-    CHECK(limiter.refused() == 4);
 }
 
 TEST_CASE("Retry-After is whole seconds and at least 1") {
@@ -53,7 +51,6 @@ TEST_CASE("rate 0 turns the limiter off") {
     CHECK_FALSE(off.enabled());
     const auto t0 = RateLimiter::Clock::time_point{};
     for (int i = 0; i < 1000; ++i) CHECK(off.take("u", t0).allowed);
-    CHECK(off.refused() == 0);
     CHECK(off.size() == 0);
 }
 

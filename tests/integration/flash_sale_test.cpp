@@ -303,8 +303,8 @@ TEST_SUITE("integration_flash_sale") {
         CHECK(db_int(server, "SELECT COUNT(*) FROM idempotency_keys WHERE idem_key = 'rl-4'") == 0);
         CHECK(db_int(server, "SELECT COUNT(*) FROM journal WHERE idem_key = 'rl-4'") == 0);
 
-        // while limited, a retry of an answered attempt (its response lost, say) is not a new
-        // attempt: it gets the stored answer, byte for byte, and takes no token
+        // while limited, a retry of an answered attempt (its response lost, say) is not refused:
+        // it gets the stored answer, byte for byte
         const auto again = post_checkout(c, buyer, "rl-1");
         REQUIRE_STATUS(again, 201);
         CHECK(again.body == first.body);
