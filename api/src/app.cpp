@@ -418,6 +418,11 @@ bool is_final_outcome(ErrorCode code) {
     return false;
 }
 
+// What a stored answer is kept against: the method, the path and the canonical body.
+std::string request_hash(const Request& req) {
+    return sha256_hex(req.method + " " + req.path + "\n" + canonical_body(req.body));
+}
+
 Response replay_of(const db::StoredResponse& stored) {
     Response r;
     r.status = stored.status;
@@ -451,8 +456,7 @@ engine::Result<Response> App::write(Context& ctx,
     if (req.method != "POST" || !req.has_idempotency_key) return db_.write(journaled);
     if (auto s = check_idempotency_key(req.idempotency_key); !s) return fail(s.error());
     const std::string caller = ctx.principal ? ctx.principal->sub.str() : "anonymous";
-    const std::string hash =
-        sha256_hex(req.method + " " + req.path + "\n" + canonical_body(req.body));
+    const std::string hash = request_hash(req);
     // Returns the stored response for the key, 422 for another body, or nullopt.
     auto lookup = [&](db::Tx& tx) -> engine::Result<std::optional<Response>> {
         auto stored = db::find_idempotent(tx, caller, req.idempotency_key);
@@ -495,15 +499,18 @@ engine::Result<Response> App::write(Context& ctx,
     });
 }
 
-bool App::has_stored_response(const Context& ctx) {
+std::optional<Response> App::stored_response(const Context& ctx) {
     const Request& req = ctx.req;
-    if (req.method != "POST" || !req.has_idempotency_key) return false;
-    if (!check_idempotency_key(req.idempotency_key)) return false;
+    if (req.method != "POST" || !req.has_idempotency_key) return std::nullopt;
+    if (!check_idempotency_key(req.idempotency_key)) return std::nullopt;
     const std::string caller = ctx.principal ? ctx.principal->sub.str() : "anonymous";
-    auto found = db_.read([&](db::Tx& tx) -> engine::Result<bool> {
-        return db::find_idempotent(tx, caller, req.idempotency_key).has_value();
+    const std::string hash = request_hash(req);
+    auto found = db_.read([&](db::Tx& tx) -> engine::Result<std::optional<Response>> {
+        auto stored = db::find_idempotent(tx, caller, req.idempotency_key);
+        if (!stored || stored->request_hash != hash) return std::optional<Response>{};
+        return std::optional<Response>{replay_of(*stored)};
     });
-    return found && *found;
+    return found ? std::move(*found) : std::nullopt;
 }
 
 void App::flush_views() {

@@ -185,11 +185,12 @@ class App {
     // too; malformed input (400) and internal errors are not, so those can be retried.
     engine::Result<Response> write(Context& ctx,
                                    const std::function<engine::Result<Response>(db::Tx&)>& fn);
-    // Whether the caller already has an answer stored under the request's Idempotency-Key
-    // (committed; any body): write() then answers from the store, so a limit on new attempts
-    // (the checkout rate limit) must not refuse it — a retry after a lost response gets the
-    // first response, as the contract promises. One read; asked only when a limit refuses.
-    bool has_stored_response(const Context& ctx);
+    // The answer stored for this very request (caller, Idempotency-Key, method, path and
+    // body), read without the writer; nullopt when there is none (or the key holds another
+    // request's). A limit on new attempts (the checkout rate limit) answers a retry with it
+    // instead of refusing: a client whose response was lost learns what happened, as the
+    // contract promises. One read; asked only when a limit refuses.
+    std::optional<Response> stored_response(const Context& ctx);
 
     // Upkeep run by the server about twice a second: batched note views, expired keys.
     void run_maintenance();

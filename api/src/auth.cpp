@@ -107,6 +107,9 @@ engine::Status check_header(std::string_view token) {
 
 namespace {
 
+// Seconds a token's nbf may be ahead of this server's clock (the issuer's may run ahead).
+constexpr double kNotBeforeLeewayS = 30;
+
 struct Verified {
     Principal principal;
     std::int64_t exp = 0;  // unix seconds
@@ -140,17 +143,21 @@ engine::Result<Verified> verify_token(std::string_view authorization, std::strin
     const long exp = jwt_get_grant_int(jwt.get(), "exp");
     if (errno != 0) return unauthenticated("token has no numeric exp claim");
     if (exp <= now.unix_seconds()) return unauthenticated("token has expired");
-    // "Not before" (RFC 7519 4.1.5), when the issuer set one: a token is not good early either.
-    // Read as JSON text: libjwt reads a string or a boolean as the number 0.
-    if (char* nbf_json = jwt_get_grants_json(jwt.get(), "nbf")) {
-        const std::string text(nbf_json);
-        std::free(nbf_json);
+    // "Not before" (RFC 7519 4.1.5), when the issuer set one: a token is not good early either,
+    // give or take kNotBeforeLeewayS of clock difference with the issuer. Read as JSON text:
+    // libjwt reads a string or a boolean as the number 0.
+    errno = 0;
+    jwt_get_grant_int(jwt.get(), "nbf");
+    if (errno != ENOENT) {
+        std::unique_ptr<char, decltype(&std::free)> nbf_json(jwt_get_grants_json(jwt.get(), "nbf"),
+                                                             &std::free);
+        if (!nbf_json) return unauthenticated("token nbf claim could not be read");
         char* end = nullptr;
-        const double nbf = std::strtod(text.c_str(), &end);
-        if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(nbf)) {
+        const double nbf = std::strtod(nbf_json.get(), &end);
+        if (end == nbf_json.get() || *end != '\0' || !std::isfinite(nbf)) {
             return unauthenticated("token nbf claim is not a number of seconds");
         }
-        if (nbf > static_cast<double>(now.unix_seconds())) {
+        if (nbf > static_cast<double>(now.unix_ms) / 1000.0 + kNotBeforeLeewayS) {
             return unauthenticated("token is not valid yet (nbf)");
         }
     }

@@ -94,10 +94,15 @@ Result<Response> create_checkout(Context& ctx) {
     if (!ctx.replaying) {
         // Before any database write: a refused attempt changes nothing, is not journaled and is
         // not stored under its Idempotency-Key (a retry after Retry-After runs normally). A
-        // retry of an attempt already answered is not refused: it gets its stored answer
-        // (App::write), so a client whose response was lost can always learn what happened.
+        // retry of an attempt already answered (the same key and body) is not refused: it gets
+        // its stored answer, so a client whose response was lost can always learn what happened.
         const auto d = ctx.app.checkout_limiter().take(user.str(), RateLimiter::Clock::now());
-        if (!d.allowed && !ctx.app.has_stored_response(ctx)) {
+        if (!d.allowed) {
+            if (auto stored = ctx.app.stored_response(ctx)) {
+                Result<Response> replay = std::move(*stored);
+                ctx.app.count_checkout(checkout_outcome(replay));
+                return replay;
+            }
             ctx.app.count_checkout("rate_limited");
             return rate_limited(ctx, d.retry_after_s);
         }

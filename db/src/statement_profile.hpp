@@ -2,7 +2,8 @@
 // Where the group-commit writer's time goes, statement by statement (serve
 // --statement-profile, docs/performance.md): SQLite's trace hooks time every statement the
 // writer runs, from its first step to its reset, with the steady clock. Off unless asked for:
-// the hooks are not installed at all then.
+// the hooks are not installed at all then. A statement SQLite prepares again after a schema
+// change (migrations) is timed for its first attempt only.
 #include <chrono>
 #include <mutex>
 #include <string>

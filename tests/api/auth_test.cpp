@@ -82,12 +82,16 @@ TEST_CASE("tokens that must be refused") {
             return libjwt_token(JWT_ALG_HS256, kSecret, "mer_tea", "merchant", kFuture,
                                 R"({"nbf":)" + nbf + "}");
         };
-        check_rejected(signed_with(std::to_string(kNow.unix_seconds() + 1)));
+        check_rejected(signed_with(std::to_string(kNow.unix_seconds() + 31)));
+        check_rejected(signed_with(std::to_string(kNow.unix_seconds() + 3600)));
         check_rejected(signed_with(R"("soon")"));
         check_rejected(signed_with("true"));
-        check_rejected(signed_with(std::to_string(kNow.unix_seconds()) + ".5"));
+        check_rejected(signed_with("null"));
+        check_rejected(signed_with("[1]"));
         // an nbf that has passed, or is now, is fine
         CHECK(verify(signed_with(std::to_string(kNow.unix_seconds()))));
+        // an issuer's clock up to 30 s ahead of ours is tolerated
+        CHECK(verify(signed_with(std::to_string(kNow.unix_seconds() + 30))));
         CHECK(verify(signed_with(std::to_string(kNow.unix_seconds() - 60))));
     }
     SUBCASE("sub that does not fit the role, or is malformed") {

@@ -312,6 +312,12 @@ TEST_SUITE("integration_flash_sale") {
         const auto refused_again = post_checkout(c, buyer, "rl-2");
         CHECK_PROBLEM(refused_again, 409, "conflict");
         CHECK(refused_again.body == second.body);
+        // ... but the same key with another body is not that attempt: still limited
+        std::string other_body = kAddressBody;
+        other_body.replace(other_body.find("Lin"), 3, "Mei");
+        CHECK_PROBLEM(
+            c.post("/v1/checkouts", other_body, buyer.auth, {{"Idempotency-Key", "rl-1"}}), 429,
+            "rate_limited");
         CHECK(reserved_of(server, sku) == 1);
 
         // another user is not affected
@@ -325,9 +331,10 @@ TEST_SUITE("integration_flash_sale") {
         CHECK(reserved_of(server, sku) == 3);
 
         const auto metrics = c.get("/metrics").body;
-        CHECK(metric_value(metrics, R"(redloop_rate_limited_total{route="/v1/checkouts"})") == 1.0);
-        CHECK(metric_value(metrics, R"(redloop_checkouts_total{outcome="rate_limited"})") == 1.0);
+        CHECK(metric_value(metrics, R"(redloop_rate_limited_total{route="/v1/checkouts"})") == 2.0);
+        CHECK(metric_value(metrics, R"(redloop_checkouts_total{outcome="rate_limited"})") == 2.0);
         CHECK(metric_value(metrics, R"(redloop_checkouts_total{outcome="created"})") == 3.0);
+        CHECK(metric_value(metrics, R"(redloop_checkouts_total{outcome="replayed"})") == 1.0);
     }
 
     TEST_CASE("the default serve limits checkouts per user: the 11th at once is 429") {
