@@ -418,6 +418,11 @@ bool is_final_outcome(ErrorCode code) {
     return false;
 }
 
+// Who a journal entry and a stored answer belong to: the token's subject, or "anonymous".
+std::string caller_of(const Context& ctx) {
+    return ctx.principal ? ctx.principal->sub.str() : "anonymous";
+}
+
 // What a stored answer is kept against: the method, the path and the canonical body.
 std::string request_hash(const Request& req) {
     return sha256_hex(req.method + " " + req.path + "\n" + canonical_body(req.body));
@@ -455,7 +460,7 @@ engine::Result<Response> App::write(Context& ctx,
     };
     if (req.method != "POST" || !req.has_idempotency_key) return db_.write(journaled);
     if (auto s = check_idempotency_key(req.idempotency_key); !s) return fail(s.error());
-    const std::string caller = ctx.principal ? ctx.principal->sub.str() : "anonymous";
+    const std::string caller = caller_of(ctx);
     const std::string hash = request_hash(req);
     // Returns the stored response for the key, 422 for another body, or nullopt.
     auto lookup = [&](db::Tx& tx) -> engine::Result<std::optional<Response>> {
@@ -503,7 +508,7 @@ std::optional<Response> App::stored_response(const Context& ctx) {
     const Request& req = ctx.req;
     if (req.method != "POST" || !req.has_idempotency_key) return std::nullopt;
     if (!check_idempotency_key(req.idempotency_key)) return std::nullopt;
-    const std::string caller = ctx.principal ? ctx.principal->sub.str() : "anonymous";
+    const std::string caller = caller_of(ctx);
     const std::string hash = request_hash(req);
     auto found = db_.read([&](db::Tx& tx) -> engine::Result<std::optional<Response>> {
         auto stored = db::find_idempotent(tx, caller, req.idempotency_key);

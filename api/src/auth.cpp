@@ -147,7 +147,7 @@ engine::Result<Verified> verify_token(std::string_view authorization, std::strin
     // give or take kNotBeforeLeewayS of clock difference with the issuer. Read as JSON text:
     // libjwt reads a string or a boolean as the number 0.
     errno = 0;
-    jwt_get_grant_int(jwt.get(), "nbf");
+    jwt_get_grant_int(jwt.get(), "nbf");  // only whether the claim is there: ENOENT when not
     if (errno != ENOENT) {
         std::unique_ptr<char, decltype(&std::free)> nbf_json(jwt_get_grants_json(jwt.get(), "nbf"),
                                                              &std::free);
