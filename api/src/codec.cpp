@@ -280,8 +280,8 @@ Result<ProviderEvent> decode_provider_event(const json::value& body) {
         return fail(ErrorCode::invalid_request, "data.payment_id: " + payment_id.error().detail);
     ProviderEvent e{*event_id, type, *payment_id, std::nullopt, amount};
     if (type == "refund.succeeded") {
-        if (!has_refund)
-            return fail(ErrorCode::invalid_request, "data.refund_id is required for refund events");
+        // Optional: without it the payment's oldest pending refund of the amount is meant.
+        if (!has_refund) return e;
         auto refund_id = RefundId::parse(refund);
         if (!refund_id)
             return fail(ErrorCode::invalid_request, "data.refund_id: " + refund_id.error().detail);

@@ -117,17 +117,48 @@ Status store_outcome(db::Tx& tx, const Payment& before, const Checkout& checkout
 Result<EventResult> apply_event_in_tx(db::Tx& tx, const ProviderEvent& e, Timestamp now) {
     auto payment = db::find_payment(tx, e.payment_id);
     if (e.type == "refund.succeeded") {
-        auto refund = db::find_refund(tx, *e.refund_id);
-        if (refund && !(refund->payment_id == e.payment_id)) {
-            return fail(ErrorCode::invalid_request,
-                        fmt::format("data.payment_id {} is not the payment of refund {}",
-                                    e.payment_id.str(), refund->id.str()));
-        }
-        if (!refund || !payment) {
-            return EventResult{Disposition::pending,
-                               fmt::format("refund {} of payment {} is not known yet",
-                                           e.refund_id->str(), e.payment_id.str()),
-                               std::nullopt};
+        std::optional<Refund> refund;
+        if (e.refund_id) {
+            refund = db::find_refund(tx, *e.refund_id);
+            if (refund && !(refund->payment_id == e.payment_id)) {
+                return fail(ErrorCode::invalid_request,
+                            fmt::format("data.payment_id {} is not the payment of refund {}",
+                                        e.payment_id.str(), refund->id.str()));
+            }
+            if (!refund || !payment) {
+                return EventResult{Disposition::pending,
+                                   fmt::format("refund {} of payment {} is not known yet",
+                                               e.refund_id->str(), e.payment_id.str()),
+                                   std::nullopt};
+            }
+        } else {
+            // The contract's shape, {payment_id, amount}: the payment's oldest pending refund of
+            // that amount. Refunds are stored before the provider is asked, so one the provider
+            // reports is pending here already.
+            if (!payment) {
+                return EventResult{Disposition::pending,
+                                   fmt::format("payment {} is not known yet", e.payment_id.str()),
+                                   std::nullopt};
+            }
+            const auto pending = db::pending_refunds_of_payment(tx, e.payment_id);
+            if (pending.empty()) {
+                return EventResult{
+                    Disposition::rejected,
+                    fmt::format("payment {} has no pending refund", e.payment_id.str()),
+                    std::nullopt};
+            }
+            for (const auto& r : pending) {
+                if (r.amount == e.amount) {
+                    refund = r;
+                    break;
+                }
+            }
+            if (!refund) {
+                return fail(ErrorCode::invalid_request,
+                            fmt::format("data.amount {} is not the amount of a pending refund "
+                                        "of payment {}",
+                                        to_display(e.amount), e.payment_id.str()));
+            }
         }
         std::optional<Order> order;
         if (refund->order_id) order = db::find_order(tx, *refund->order_id);
@@ -172,9 +203,9 @@ Result<EventResult> apply_event_in_tx(db::Tx& tx, const ProviderEvent& e, Timest
     std::string detail =
         fmt::format("payment {} {}", payment->id.str(), to_string(out->payment.status));
     if (out->automatic_refund) {
-        detail += fmt::format(
-            "; checkout was {}, refunding {} automatically ({})", to_string(checkout->status),
-            to_display(out->automatic_refund->amount), out->automatic_refund->id.str());
+        detail +=
+            fmt::format("; {}: refunding {} automatically ({})", out->automatic_refund->reason,
+                        to_display(out->automatic_refund->amount), out->automatic_refund->id.str());
     }
     return EventResult{Disposition::processed, detail, out->automatic_refund};
 }

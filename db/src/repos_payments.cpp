@@ -95,6 +95,18 @@ std::vector<Refund> refunds_of_order(Tx& tx, const OrderId& id) {
     return out;
 }
 
+std::vector<Refund> pending_refunds_of_payment(Tx& tx, const PaymentId& id) {
+    RefundRow row;
+    Query q(tx, std::string(kRefundSelect) +
+                    "WHERE payment_id = :p AND status = 'pending' ORDER BY seq");
+    row.bind(q);
+    q.use(id.str());
+    q.execute();
+    std::vector<Refund> out;
+    while (q.fetch()) out.push_back(row.to_refund());
+    return out;
+}
+
 Page<Refund> refunds_page(Tx& tx, const OrderId& id, std::optional<std::int64_t> after_seq,
                           int limit) {
     RefundRow row;

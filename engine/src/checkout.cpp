@@ -156,7 +156,11 @@ CheckoutAfterRelease settle_checkout(const Checkout& checkout, const Payment& pa
             still_due.minor += o.total.minor;
         }
     }
-    if (still_due.minor != payment.amount.minor) {
+    // Lowered only while the buyer has not confirmed: once confirmed the provider is charging
+    // the whole sum, so the amount stays what it charges, and the success refunds the share of
+    // the orders gone meanwhile (decide_payment_succeeded).
+    if (payment.status == PaymentStatus::requires_confirmation &&
+        still_due.minor != payment.amount.minor) {
         out.payment.amount = still_due;
         out.payment.updated_at = now;
     }

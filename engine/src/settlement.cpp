@@ -70,16 +70,35 @@ Result<PaymentOutcome> decide_payment_succeeded(const Payment& payment, const Ch
     }
     out.checkout.status = CheckoutStatus::paid;
     out.checkout.updated_at = now;
+    std::int64_t paid_minor = 0;
+    std::string gone;  // the orders cancelled while the provider charged
     for (const auto& o : orders) {
-        if (o.status != OrderStatus::awaiting_payment) continue;  // cancelled before payment
+        if (o.status != OrderStatus::awaiting_payment) {  // cancelled before payment
+            gone += (gone.empty() ? "" : ", ") + o.id.str();
+            continue;
+        }
         auto moved = apply_event(o, OrderEvent::pay, now);
         if (!moved) return fail(moved.error());
+        paid_minor += o.total.minor;
         for (const auto& l : o.lines) {
             out.movements.push_back(StockMovement{l.sku_id, MovementKind::sale, -l.quantity,
                                                   -l.quantity, "payment succeeded", o.id.str(),
                                                   ActorId::of(payment.user_id), now});
         }
         out.orders.push_back(*moved);
+    }
+    if (paid_minor < payment.amount.minor) {
+        // An order was cancelled after the buyer confirmed: the provider charged its share too.
+        out.automatic_refund =
+            Refund{refund_id,
+                   std::nullopt,
+                   payment.id,
+                   Money{payment.amount.minor - paid_minor, payment.amount.currency},
+                   "payment succeeded after the cancellation of " + gone,
+                   false,
+                   RefundStatus::pending,
+                   now,
+                   now};
     }
     return out;
 }

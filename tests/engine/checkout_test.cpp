@@ -168,6 +168,15 @@ TEST_CASE("cancel and expire release each line; settlement follows what is left"
     CHECK(done.checkout.status == CheckoutStatus::expired);
     CHECK(done.payment.status == PaymentStatus::cancelled);
 
+    // Once the buyer confirmed, the provider charges the whole sum: the amount stays.
+    auto confirmed = plan->payment;
+    confirmed.status = PaymentStatus::processing;
+    auto kept = settle_checkout(plan->checkout, confirmed, {plan->orders[0], released->order},
+                                OrderEvent::cancel, kNow + 1);
+    CHECK(kept.checkout.status == CheckoutStatus::awaiting_payment);
+    CHECK(kept.payment.amount == plan->payment.amount);
+    CHECK(kept.payment.status == PaymentStatus::processing);
+
     auto twice = decide_release(expired->order, OrderEvent::expire, ActorId::system(), kNow + 3);
     REQUIRE_FALSE(twice);
     CHECK(twice.error().code == ErrorCode::invalid_transition);

@@ -130,6 +130,24 @@ TEST_CASE("success pays the unpaid orders and turns reservations into sales") {
     CHECK(wrong.error().code == ErrorCode::invalid_request);
 }
 
+TEST_CASE("a success after one order was cancelled during the charge refunds that share") {
+    const std::vector<Order> orders = {order("ord_a", OrderStatus::awaiting_payment, 6000),
+                                       order("ord_b", OrderStatus::cancelled, 4000)};
+    auto out = decide_payment_succeeded(payment_in(PaymentStatus::processing, 10000),
+                                        checkout_in(CheckoutStatus::awaiting_payment), orders,
+                                        cny(10000), *RefundId::parse("ref_1"), kNow);
+    REQUIRE(out);
+    CHECK(out->payment.status == PaymentStatus::succeeded);
+    CHECK(out->payment.amount == cny(10000));
+    REQUIRE(out->orders.size() == 1);
+    CHECK(out->orders[0].status == OrderStatus::paid);
+    REQUIRE(out->automatic_refund);
+    CHECK(out->automatic_refund->amount == cny(4000));
+    CHECK(out->automatic_refund->payment_id == out->payment.id);
+    CHECK_FALSE(out->automatic_refund->order_id);
+    CHECK(out->automatic_refund->reason.find("ord_b") != std::string::npos);
+}
+
 TEST_CASE("a success after the checkout expired is refunded, never paid") {
     const std::vector<Order> orders = {order("ord_a", OrderStatus::expired, 6000)};
     auto out = decide_payment_succeeded(payment_in(PaymentStatus::cancelled, 6000),

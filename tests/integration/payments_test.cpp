@@ -241,6 +241,141 @@ TEST_SUITE("integration_payments") {
             std::chrono::seconds(6)));
     }
 
+    TEST_CASE(
+        "a refund event in the contract's shape, without refund_id, completes the "
+        "payment's oldest pending refund of its amount") {
+        ServerProcess server(with_args({"--sandbox-webhook-delay", "600000"}));
+        HttpClient c(server.port());
+        const auto s = open_shop(server, c);
+        const auto chk = buy(c, s, 2, "shape-1");
+        const auto payment = jstr(chk, "/payment/id");
+        const auto order = jstr(chk, "/orders/0/id");
+        REQUIRE_STATUS(c.post("/v1/payments/" + payment + "/confirm", kGoodCard, s.buyer.auth),
+                       200);
+        // no refund yet: the payment has nothing pending, so the state machine refuses it
+        REQUIRE_STATUS(send_event(c, event_body("evt_s0", "payment.succeeded", payment, 10000)),
+                       200);
+        CHECK_PROBLEM(send_event(c, event_body("evt_s1", "refund.succeeded", payment, 3000)), 409,
+                      "conflict");
+        // an unknown payment waits, as a payment event would
+        REQUIRE_STATUS(
+            send_event(c, event_body("evt_s2", "refund.succeeded", "pay_notknownyet", 3000)), 202);
+
+        const auto refunds = "/v1/orders/" + order + "/refunds";
+        const auto refund = [&](std::int64_t amount, const std::string& key) {
+            const auto r = c.post(refunds,
+                                  R"({"amount":{"amount":)" + std::to_string(amount) +
+                                      R"(,"currency":"CNY"},"reason":"r"})",
+                                  s.merchant.auth, {{"Idempotency-Key", key}});
+            REQUIRE_STATUS(r, 201);
+            return jstr(r.json(), "/id");
+        };
+        const auto r1 = refund(3000, "k1");
+        const auto r2 = refund(2000, "k2");
+        const auto r3 = refund(3000, "k3");
+        const auto status_of = [&](const std::string& id) {
+            return db_int(server,
+                          "SELECT COUNT(*) FROM refunds WHERE id = ?1 AND status = 'succeeded'",
+                          {id}) == 1
+                       ? "succeeded"
+                       : "pending";
+        };
+        const auto refunded = [&] {
+            return jint(c.get("/v1/payments/" + payment, s.buyer.auth).json(),
+                        "/refunded_amount/amount");
+        };
+
+        // an amount no pending refund has: 400, nothing moves, nothing recorded
+        CHECK_PROBLEM(send_event(c, event_body("evt_s3", "refund.succeeded", payment, 1000)), 400,
+                      "invalid_request");
+        CHECK(db_int(server, "SELECT COUNT(*) FROM webhook_events WHERE id = 'evt_s3'") == 0);
+        CHECK(refunded() == 0);
+
+        // 3000: the oldest of the two refunds of 3000
+        const auto first = send_event(c, event_body("evt_s4", "refund.succeeded", payment, 3000));
+        REQUIRE_STATUS(first, 200);
+        CHECK(jstr(first.json(), "/status") == "processed");
+        CHECK(status_of(r1) == "succeeded");
+        CHECK(status_of(r2) == "pending");
+        CHECK(status_of(r3) == "pending");
+        CHECK(refunded() == 3000);
+        CHECK(status_of_payment(c, s, payment) == "partially_refunded");
+        // a repeat of the event is a duplicate, not the next refund of 3000
+        CHECK(jbool(send_event(c, event_body("evt_s4", "refund.succeeded", payment, 3000)).json(),
+                    "/duplicate"));
+        CHECK(status_of(r3) == "pending");
+
+        REQUIRE_STATUS(send_event(c, event_body("evt_s5", "refund.succeeded", payment, 2000)), 200);
+        CHECK(status_of(r2) == "succeeded");
+        REQUIRE_STATUS(send_event(c, event_body("evt_s6", "refund.succeeded", payment, 3000)), 200);
+        CHECK(status_of(r3) == "succeeded");
+        CHECK(refunded() == 8000);
+        CHECK(jint(c.get("/v1/orders/" + order, s.merchant.auth).json(),
+                   "/refunded_amount/amount") == 8000);
+        // nothing is pending any more
+        CHECK_PROBLEM(send_event(c, event_body("evt_s7", "refund.succeeded", payment, 3000)), 409,
+                      "conflict");
+        CHECK(refunded() == 8000);
+    }
+
+    TEST_CASE(
+        "an order cancelled while the provider charges: the others are paid, its share "
+        "refunded") {
+        ServerProcess server(with_args({"--sandbox-webhook-delay", "600000"}));
+        HttpClient c(server.port());
+        const auto s = open_shop(server, c);
+        const auto other = new_merchant(server);
+        const auto other_sku =
+            jstr(create_product(c, other.auth, "Cup", {{"cup", 3000, 5}}), "/skus/0/id");
+        REQUIRE_STATUS(
+            c.request("PUT", "/v1/cart/items/" + other_sku, R"({"quantity":1})",
+                      {{"Authorization", s.buyer.auth}, {"Content-Type", "application/json"}}),
+            200);
+        const auto chk = buy(c, s, 2, "split-1");  // 2 x 5000 here, 1 x 3000 at the other shop
+        const auto payment = jstr(chk, "/payment/id");
+        REQUIRE(jint(chk, "/payment/amount/amount") == 13000);
+        REQUIRE(chk.at_pointer("/orders").as_array().size() == 2);
+        std::string mine, theirs;
+        for (const auto& o : chk.at_pointer("/orders").as_array()) {
+            const auto id = std::string(o.at("id").as_string());
+            (std::string(o.at("merchant_id").as_string()) == other.id ? theirs : mine) = id;
+        }
+        REQUIRE_STATUS(c.post("/v1/payments/" + payment + "/confirm", kGoodCard, s.buyer.auth),
+                       200);
+        // The provider now charges 130.00; the buyer cancels the other shop's order meanwhile.
+        const auto cancelled = c.post("/v1/orders/" + theirs + "/cancel", "", s.buyer.auth);
+        REQUIRE_STATUS(cancelled, 200);
+        CHECK(jstr(cancelled.json(), "/status") == "cancelled");
+        auto p = c.get("/v1/payments/" + payment, s.buyer.auth).json();
+        CHECK(jstr(p, "/status") == "processing");
+        CHECK(jint(p, "/amount/amount") == 13000);  // what the provider charges
+        CHECK(jint(c.get("/v1/skus/" + other_sku + "/inventory", other.auth).json(), "/reserved") ==
+              0);
+
+        // The charge succeeds for the whole sum: accepted, the remaining order paid.
+        const auto ok =
+            send_event(c, event_body("evt_split1", "payment.succeeded", payment, 13000));
+        REQUIRE_STATUS(ok, 200);
+        CHECK(jstr(ok.json(), "/status") == "processed");
+        CHECK(jstr(c.get("/v1/orders/" + mine, s.buyer.auth).json(), "/status") == "paid");
+        CHECK(jstr(c.get("/v1/orders/" + theirs, s.buyer.auth).json(), "/status") == "cancelled");
+        CHECK(jint(inventory(c, s), "/on_hand") == 8);
+        CHECK(jint(c.get("/v1/skus/" + other_sku + "/inventory", other.auth).json(), "/on_hand") ==
+              5);
+        // The cancelled order's 30.00 is refunded automatically (a refund of no order).
+        CHECK(db_int(server,
+                     "SELECT COUNT(*) FROM refunds WHERE payment_id = ?1 AND order_id IS NULL "
+                     "AND amount_minor = 3000 AND status = 'pending'",
+                     {payment}) == 1);
+        REQUIRE_STATUS(send_event(c, event_body("evt_split2", "refund.succeeded", payment, 3000)),
+                       200);
+        p = c.get("/v1/payments/" + payment, s.buyer.auth).json();
+        CHECK(jstr(p, "/status") == "partially_refunded");
+        CHECK(jint(p, "/refunded_amount/amount") == 3000);
+        CHECK(jint(c.get("/v1/orders/" + mine, s.buyer.auth).json(), "/refunded_amount/amount") ==
+              0);
+    }
+
     TEST_CASE("a success after the checkout expired is refunded, never paid") {
         ServerProcess server(with_args({"--checkout-ttl", "1", "--sandbox-webhook-delay", "2500"}));
         HttpClient c(server.port());

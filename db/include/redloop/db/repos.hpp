@@ -132,6 +132,8 @@ bool update_payment(Tx& tx, const engine::Payment& p, engine::PaymentStatus from
 void insert_refund(Tx& tx, const engine::Refund& r);
 std::optional<engine::Refund> find_refund(Tx& tx, const engine::RefundId& id);
 std::vector<engine::Refund> refunds_of_order(Tx& tx, const engine::OrderId& id);
+// A payment's refunds still waiting for the provider, oldest first.
+std::vector<engine::Refund> pending_refunds_of_payment(Tx& tx, const engine::PaymentId& id);
 // One page of an order's refunds, oldest first, after `after_seq`; next_before is the seq to
 // continue after.
 Page<engine::Refund> refunds_page(Tx& tx, const engine::OrderId& id,
