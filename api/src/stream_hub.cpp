@@ -25,9 +25,12 @@ std::shared_ptr<const std::string> shared(std::string s) {
     return std::make_shared<const std::string>(std::move(s));
 }
 
-std::string ack_frame(const char* type, const std::string& topic, std::optional<std::int64_t> seq) {
+// Control frames carry no `seq`: a frame with one is an event, whose seq increases per topic.
+// `position` is the log position a subscription goes live after.
+std::string ack_frame(const char* type, const std::string& topic,
+                      std::optional<std::int64_t> position) {
     json::object o{{"type", type}, {"topic", topic}};
-    if (seq) o["seq"] = *seq;
+    if (position) o["position"] = *position;
     return json::serialize(o);
 }
 

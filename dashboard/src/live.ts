@@ -135,8 +135,8 @@ export class LiveClient {
     if (msg['type'] === 'subscribed') {
       // A fresh subscription goes live after the acknowledged position; a resume's replay of
       // what was missed follows this frame and moves lastSeq on by itself.
-      if (!this.resuming.has(topic) && typeof msg['seq'] === 'number') {
-        this.lastSeq.set(topic, Math.max(msg['seq'], this.lastSeq.get(topic) ?? -1));
+      if (!this.resuming.has(topic) && typeof msg['position'] === 'number') {
+        this.lastSeq.set(topic, Math.max(msg['position'], this.lastSeq.get(topic) ?? -1));
       }
       this.resuming.delete(topic);
       this.subscribed.add(topic);
