@@ -1,6 +1,8 @@
 // The shop's own views for the dashboard: GET /v1/inventory and GET /v1/analytics/notes.
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "codec.hpp"
 #include "handler_util.hpp"
 #include "redloop/db/repos.hpp"
@@ -41,6 +43,10 @@ Result<Response> list_inventory(Context& ctx) {
 Result<Response> note_analytics(Context& ctx) {
     auto p = ctx.require({Role::merchant});
     if (!p) return fail(p.error());
+    // A list like any other (?limit=, ?cursor=), in the order of GMV: the cursor is the
+    // position of the next note in that order, computed again for each page.
+    auto page = page_params(ctx.req);
+    if (!page) return fail(page.error());
     const auto merchant_id = MerchantId::trusted(p->sub.str());
     return ctx.app.db().read([&](db::Tx& tx) -> Result<Response> {
         auto merchant = db::find_merchant(tx, merchant_id);
@@ -49,7 +55,12 @@ Result<Response> note_analytics(Context& ctx) {
         const auto money = [&](std::int64_t minor) {
             return encode_money(Money{minor, merchant->currency});
         };
-        for (const auto& a : db::note_attribution(tx, merchant_id)) {
+        const auto all = db::note_attribution(tx, merchant_id);
+        const auto from = static_cast<std::size_t>(std::min<std::int64_t>(
+            page->before.value_or(0), static_cast<std::int64_t>(all.size())));
+        const auto to = std::min(all.size(), from + static_cast<std::size_t>(page->limit));
+        for (std::size_t i = from; i < to; ++i) {
+            const auto& a = all[i];
             // The same disclosure a reader sees on the note (brand, affiliate or none).
             boost::json::value disclosure = nullptr;
             if (auto note = db::find_note(tx, a.note_id)) {
@@ -72,7 +83,9 @@ Result<Response> note_analytics(Context& ctx) {
                 {"commission", money(a.commission_minor)},
                 {"net", money(a.gmv_minor - a.discount_minor - a.commission_minor)}});
         }
-        return json_response(200, boost::json::object{{"data", std::move(data)}});
+        std::optional<std::string> cursor;
+        if (to < all.size()) cursor = encode_cursor(static_cast<std::int64_t>(to));
+        return json_response(200, encode_list(std::move(data), cursor));
     });
 }
 

@@ -139,6 +139,25 @@ TEST_SUITE("integration_analytics") {
         const auto with_cup = c.get("/v1/analytics/notes", shop.auth).json();
         CHECK(jstr(row_of(with_cup, jstr(cup_note.json(), "/id")), "/disclosure") == "affiliate");
 
+        // A list like the others: paged in GMV order, bad paging refused.
+        REQUIRE(with_cup.at("data").as_array().size() == 3);
+        CHECK(jnull(with_cup, "/next_cursor"));
+        const auto first = c.get("/v1/analytics/notes?limit=2", shop.auth).json();
+        REQUIRE(first.at("data").as_array().size() == 2);
+        CHECK(jstr(first, "/data/0/note_id") == jstr(with_cup, "/data/0/note_id"));
+        CHECK(jstr(first, "/data/1/note_id") == jstr(with_cup, "/data/1/note_id"));
+        const auto second =
+            c.get("/v1/analytics/notes?limit=2&cursor=" + jstr(first, "/next_cursor"), shop.auth)
+                .json();
+        REQUIRE(second.at("data").as_array().size() == 1);
+        CHECK(jstr(second, "/data/0/note_id") == jstr(with_cup, "/data/2/note_id"));
+        CHECK(jnull(second, "/next_cursor"));
+        for (const char* bad : {"?limit=abc", "?limit=0", "?limit=101", "?cursor=zz"}) {
+            CAPTURE(bad);
+            CHECK_PROBLEM(c.get(std::string("/v1/analytics/notes") + bad, shop.auth), 400,
+                          "invalid_request");
+        }
+
         // Merchants only.
         CHECK_PROBLEM(c.get("/v1/analytics/notes", buyer.auth), 403, "forbidden");
         CHECK_PROBLEM(c.get("/v1/analytics/notes"), 401, "unauthenticated");

@@ -212,8 +212,19 @@ export class AttributionView implements View {
     this.lastRefresh = Date.now();
     if (this.notes.length === 0) this.notice.textContent = 'Loading…';
     try {
-      const res = await request<{ data: NoteStats[] }>('/v1/analytics/notes');
-      this.notes = res.data;
+      // Every page: the table sorts and charts all the shop's notes.
+      const notes: NoteStats[] = [];
+      let cursor: string | null = null;
+      do {
+        const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+        const res: { data: NoteStats[]; next_cursor: string | null } = await request<{
+          data: NoteStats[];
+          next_cursor: string | null;
+        }>(`/v1/analytics/notes?limit=100${query}`);
+        notes.push(...res.data);
+        cursor = res.next_cursor;
+      } while (cursor);
+      this.notes = notes;
       const columns = columnsFor(this.notes);
       if (columns.map((c) => c.key).join() !== this.columns.map((c) => c.key).join()) {
         this.columns = columns;
