@@ -35,9 +35,10 @@ Result<std::optional<CartLine>> decide_set_line(const std::vector<CartLine>& car
         return fail(s.error());
     }
     if (cmd.quantity > sku.available()) {
-        return fail(ErrorCode::out_of_stock,
-                    fmt::format("sku {} has {} available; {} requested", sku.id.str(),
-                                sku.available(), cmd.quantity));
+        return fail(Error{ErrorCode::out_of_stock,
+                          fmt::format("sku {} has {} available; {} requested", sku.id.str(),
+                                      sku.available(), cmd.quantity),
+                          {sku.id.str()}});
     }
     if (cmd.note_id) {
         if (!ctx.note) {
