@@ -152,6 +152,10 @@ Response problem_response(const engine::Error& error, std::string_view request_i
     r.body = boost::json::serialize(o);
     // A passing condition: the same request may succeed in a moment.
     if (error.code == ErrorCode::unavailable) r.headers.emplace_back("Retry-After", "1");
+    // RFC 6750 3: a bearer-token resource answers 401 with its challenge.
+    if (error.code == ErrorCode::unauthenticated) {
+        r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"redloop\"");
+    }
     return r;
 }
 

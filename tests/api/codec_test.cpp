@@ -147,6 +147,16 @@ TEST_CASE("every error code maps to the contract's status") {
               (code == engine::ErrorCode::internal ? v.at("detail").as_string() : "why"));
         CHECK_FALSE(v.contains("skus"));  // only where an error names SKUs
     }
+    const auto challenge = [](const redloop::api::Response& r) {
+        for (const auto& [k, v] : r.headers) {
+            if (k == "WWW-Authenticate") return v;
+        }
+        return std::string();
+    };
+    CHECK(challenge(problem_response(engine::Error{engine::ErrorCode::unauthenticated, "no"},
+                                     "r")) == "Bearer realm=\"redloop\"");
+    CHECK(challenge(problem_response(engine::Error{engine::ErrorCode::forbidden, "no"}, "r"))
+              .empty());
     const auto short_of = problem_response(
         engine::Error{engine::ErrorCode::out_of_stock, "short", {"sku_a", "sku_b"}}, "r");
     const auto skus = boost::json::parse(short_of.body).at("skus").as_array();

@@ -24,7 +24,9 @@ TEST_SUITE("integration_auth") {
     TEST_CASE("protected routes without a token are 401 unauthenticated") {
         ServerProcess server;
         HttpClient c(server.port());
-        CHECK_PROBLEM(c.get("/v1/merchants/me"), 401, "unauthenticated");
+        const auto anonymous = c.get("/v1/merchants/me");
+        CHECK_PROBLEM(anonymous, 401, "unauthenticated");
+        CHECK(anonymous.header("WWW-Authenticate") == R"(Bearer realm="redloop")");
         CHECK_PROBLEM(c.patch("/v1/merchants/me", R"({"name":"x"})"), 401, "unauthenticated");
         CHECK_PROBLEM(c.post("/v1/products", to_json(product_json("T", {{"S", 100, 1}}))), 401,
                       "unauthenticated");
