@@ -53,9 +53,12 @@ interface Row {
 }
 
 function discountText(c: Coupon): string {
-  return c.kind === 'percent'
-    ? `${c.value}% off`
-    : `${formatMoney({ amount: c.value, currency: c.currency })} off`;
+  if (typeof c.value === 'number') {
+    return c.kind === 'percent'
+      ? `${c.value}% off`
+      : `${formatMoney({ amount: c.value, currency: c.currency })} off`;
+  }
+  return `${formatMoney(c.value)} off`;
 }
 
 function statusWord(c: Coupon): string {
