@@ -1,10 +1,12 @@
 #include "http_server.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -330,6 +332,19 @@ void Session::handle() {
         std::string name(field.name_string());
         for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         req.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    // One of each: two keys, or two sets of credentials, would leave the server to pick one.
+    for (const char* once : {"idempotency-key", "authorization"}) {
+        if (std::count_if(req.headers.begin(), req.headers.end(),
+                          [&](const auto& h) { return h.first == once; }) > 1) {
+            Response r = problem_response(
+                engine::Error{engine::ErrorCode::invalid_request,
+                              fmt::format("the {} header is given more than once",
+                                          once[0] == 'i' ? "Idempotency-Key" : "Authorization")},
+                req.request_id);
+            r.headers.emplace_back("X-Request-Id", req.request_id);
+            return send(std::move(r), keep_alive, msg.method() == http::verb::head);
+        }
     }
     req.authorization = std::string(msg[http::field::authorization]);
     if (auto it = msg.find("Idempotency-Key"); it != msg.end()) {

@@ -215,6 +215,22 @@ TEST_SUITE("integration_auth") {
         // A bad token is refused on a public route too, not ignored.
         CHECK_PROBLEM(c.get("/v1/products/prd_abc", "Bearer a.b.c"), 401, "unauthenticated");
         CHECK(db_int(server, "SELECT COUNT(*) FROM merchants") == 0);
+        // Two sets of credentials, even both good, or two idempotency keys: 400, nothing done.
+        const auto twice =
+            c.request("GET", "/v1/merchants/me", "",
+                      {{"Authorization", "Bearer " + good}, {"Authorization", "Bearer " + good}});
+        CHECK_PROBLEM(twice, 400, "invalid_request");
+        CHECK(jstr(twice.json(), "/detail").find("Authorization") != std::string::npos);
+        const auto keys =
+            c.request("POST", "/v1/products", to_json(product_json("T", {{"S", 100, 1}})),
+                      {{"Authorization", "Bearer " + good},
+                       {"Content-Type", "application/json"},
+                       {"Idempotency-Key", "k1"},
+                       {"Idempotency-Key", "k2"}});
+        CHECK_PROBLEM(keys, 400, "invalid_request");
+        CHECK(jstr(keys.json(), "/detail").find("Idempotency-Key") != std::string::npos);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM products") == 0);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM merchants") == 0);
     }
 
     TEST_CASE("a valid token with the wrong role is 403 forbidden") {
