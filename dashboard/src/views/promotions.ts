@@ -53,12 +53,9 @@ interface Row {
 }
 
 function discountText(c: Coupon): string {
-  if (typeof c.value === 'number') {
-    return c.kind === 'percent'
-      ? `${c.value}% off`
-      : `${formatMoney({ amount: c.value, currency: c.currency })} off`;
-  }
-  return `${formatMoney(c.value)} off`;
+  return c.kind === 'percent'
+    ? `${c.value}% off`
+    : `${formatMoney({ amount: c.value, currency: c.currency })} off`;
 }
 
 function statusWord(c: Coupon): string {
