@@ -140,11 +140,6 @@ Response problem_response(const engine::Error& error, std::string_view request_i
                       ? "an internal error occurred; quote the request id when reporting it"
                       : display_text(error.detail);
     o["code"] = code;
-    if (!error.skus.empty()) {  // an extension member (RFC 9457 3.2): which SKUs are short
-        boost::json::array skus;
-        for (const auto& s : error.skus) skus.emplace_back(s);
-        o["skus"] = std::move(skus);
-    }
     o["request_id"] = valid_utf8(request_id);
     Response r;
     r.status = status;

@@ -35,10 +35,9 @@ Result<std::optional<CartLine>> decide_set_line(const std::vector<CartLine>& car
         return fail(s.error());
     }
     if (cmd.quantity > sku.available()) {
-        return fail(Error{ErrorCode::out_of_stock,
-                          fmt::format("sku {} has {} available; {} requested", sku.id.str(),
-                                      sku.available(), cmd.quantity),
-                          {sku.id.str()}});
+        return fail(ErrorCode::out_of_stock,
+                    fmt::format("sku {} has {} available; {} requested", sku.id.str(),
+                                sku.available(), cmd.quantity));
     }
     if (cmd.note_id) {
         if (!ctx.note) {

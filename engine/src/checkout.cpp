@@ -37,11 +37,8 @@ std::size_t merchants_in(const PricedCart& cart) {
 Error out_of_stock_error(const std::vector<SkuId>& skus) {
     std::string names;
     for (const auto& s : skus) names += (names.empty() ? "" : ", ") + s.str();
-    Error e{ErrorCode::out_of_stock,
-            fmt::format("not enough stock for {}; nothing was reserved", names),
-            {}};
-    for (const auto& s : skus) e.skus.push_back(s.str());
-    return e;
+    return Error{ErrorCode::out_of_stock,
+                 fmt::format("not enough stock for {}; nothing was reserved", names)};
 }
 
 Result<CheckoutPlan> decide_checkout(const UserId& user, const PricedCart& cart,

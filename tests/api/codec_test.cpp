@@ -145,7 +145,6 @@ TEST_CASE("every error code maps to the contract's status") {
         CHECK(v.contains("title"));
         CHECK(v.at("detail").as_string() ==
               (code == engine::ErrorCode::internal ? v.at("detail").as_string() : "why"));
-        CHECK_FALSE(v.contains("skus"));  // only where an error names SKUs
     }
     const auto challenge = [](const redloop::api::Response& r) {
         for (const auto& [k, v] : r.headers) {
@@ -157,12 +156,6 @@ TEST_CASE("every error code maps to the contract's status") {
                                      "r")) == "Bearer realm=\"redloop\"");
     CHECK(challenge(problem_response(engine::Error{engine::ErrorCode::forbidden, "no"}, "r"))
               .empty());
-    const auto short_of = problem_response(
-        engine::Error{engine::ErrorCode::out_of_stock, "short", {"sku_a", "sku_b"}}, "r");
-    const auto skus = boost::json::parse(short_of.body).at("skus").as_array();
-    REQUIRE(skus.size() == 2);
-    CHECK(skus[0].as_string() == "sku_a");
-    CHECK(skus[1].as_string() == "sku_b");
     // An internal error's detail is not shown to clients.
     const auto internal =
         problem_response(engine::Error{engine::ErrorCode::internal, "db path /secret"}, "r");

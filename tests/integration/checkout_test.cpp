@@ -223,9 +223,6 @@ TEST_SUITE("integration_checkout") {
         CHECK_PROBLEM(r, 409, "out_of_stock");
         CHECK(jstr(r.json(), "/detail").find(scarce) != std::string::npos);
         CHECK(jstr(r.json(), "/detail").find(plenty) == std::string::npos);
-        // and names it for a program too: the problem's `skus` member
-        REQUIRE(r.json().at("skus").as_array().size() == 1);
-        CHECK(jstr(r.json(), "/skus/0") == scarce);
         CHECK(jint(inventory(c, m, plenty), "/reserved") == 0);
         CHECK(jint(inventory(c, m, scarce), "/reserved") == 0);
         CHECK(db_int(server, "SELECT COUNT(*) FROM checkouts") == 0);
@@ -391,9 +388,7 @@ TEST_SUITE("integration_checkout") {
         CHECK_PROBLEM(put_raw(cart_path, R"({"quantity":1,"price":1})", buyer.auth), 400,
                       "invalid_request");
         CHECK_PROBLEM(put_raw(cart_path, R"({})", buyer.auth), 400, "invalid_request");
-        const auto over = put_line(c, buyer, sku, 6);
-        CHECK_PROBLEM(over, 409, "out_of_stock");
-        CHECK(jstr(over.json(), "/skus/0") == sku);
+        CHECK_PROBLEM(put_line(c, buyer, sku, 6), 409, "out_of_stock");
         CHECK_PROBLEM(put_line(c, buyer, "sku_nothere", 1), 404, "not_found");
         CHECK_PROBLEM(put_line(c, buyer, "prd_wrong", 1), 400, "invalid_request");
         CHECK_PROBLEM(put_line(c, buyer, sku, 1, "nte_nothere"), 400, "invalid_request");

@@ -3,8 +3,6 @@
 // place (api/src/problem.cpp); the engine only names the kind of failure.
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 namespace redloop::engine {
 
@@ -33,14 +31,8 @@ enum class ErrorCode {
 std::string_view to_string(ErrorCode code);
 
 struct Error {
-    Error() = default;
-    Error(ErrorCode c, std::string d, std::vector<std::string> s = {})
-        : code(c), detail(std::move(d)), skus(std::move(s)) {}
-
     ErrorCode code = ErrorCode::internal;
     std::string detail;
-    // out_of_stock: the SKUs short of stock, for clients (the problem's `skus` member).
-    std::vector<std::string> skus;
 
     friend bool operator==(const Error&, const Error&) = default;
 };
