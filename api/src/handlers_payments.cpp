@@ -203,9 +203,16 @@ Result<EventResult> apply_event_in_tx(db::Tx& tx, const ProviderEvent& e, Timest
     std::string detail =
         fmt::format("payment {} {}", payment->id.str(), to_string(out->payment.status));
     if (out->automatic_refund) {
-        detail +=
-            fmt::format("; {}: refunding {} automatically ({})", out->automatic_refund->reason,
-                        to_display(out->automatic_refund->amount), out->automatic_refund->id.str());
+        // The late case keeps the words older journals' stored events have (in the state hash).
+        const bool late = checkout->status != CheckoutStatus::awaiting_payment;
+        detail += late ? fmt::format("; checkout was {}, refunding {} automatically ({})",
+                                     to_string(checkout->status),
+                                     to_display(out->automatic_refund->amount),
+                                     out->automatic_refund->id.str())
+                       : fmt::format("; {}: refunding {} automatically ({})",
+                                     out->automatic_refund->reason,
+                                     to_display(out->automatic_refund->amount),
+                                     out->automatic_refund->id.str());
     }
     return EventResult{Disposition::processed, detail, out->automatic_refund};
 }

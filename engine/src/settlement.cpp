@@ -71,10 +71,18 @@ Result<PaymentOutcome> decide_payment_succeeded(const Payment& payment, const Ch
     out.checkout.status = CheckoutStatus::paid;
     out.checkout.updated_at = now;
     std::int64_t paid_minor = 0;
-    std::string gone;  // the orders cancelled while the provider charged
+    // The orders cancelled while the provider charged: since the confirmation (the payment's
+    // last move to processing). Those cancelled before it were taken off the amount already.
+    std::optional<Timestamp> confirmed_at;
+    for (const auto& h : payment.history) {
+        if (h.status == PaymentStatus::processing) confirmed_at = h.at;
+    }
+    std::string gone;
     for (const auto& o : orders) {
         if (o.status != OrderStatus::awaiting_payment) {  // cancelled before payment
-            gone += (gone.empty() ? "" : ", ") + o.id.str();
+            const bool during =
+                !confirmed_at || o.history.empty() || o.history.back().at >= *confirmed_at;
+            if (during) gone += (gone.empty() ? "" : ", ") + o.id.str();
             continue;
         }
         auto moved = apply_event(o, OrderEvent::pay, now);

@@ -146,6 +146,25 @@ TEST_CASE("a success after one order was cancelled during the charge refunds tha
     CHECK(out->automatic_refund->payment_id == out->payment.id);
     CHECK_FALSE(out->automatic_refund->order_id);
     CHECK(out->automatic_refund->reason.find("ord_b") != std::string::npos);
+
+    // One order cancelled before the confirmation (its share already off the amount), one
+    // after: the refund is the second's share, and names only it.
+    auto p = payment_in(PaymentStatus::processing, 9000);
+    p.history = {PaymentHistoryEntry{PaymentStatus::requires_confirmation, kNow},
+                 PaymentHistoryEntry{PaymentStatus::processing, kNow + 10}};
+    auto before = order("ord_before", OrderStatus::cancelled, 4000);
+    before.history.push_back(HistoryEntry{OrderStatus::cancelled, kNow + 5});
+    auto after = order("ord_after", OrderStatus::cancelled, 3000);
+    after.history.push_back(HistoryEntry{OrderStatus::cancelled, kNow + 20});
+    auto mixed = decide_payment_succeeded(
+        p, checkout_in(CheckoutStatus::awaiting_payment),
+        {order("ord_kept", OrderStatus::awaiting_payment, 6000), before, after}, cny(9000),
+        *RefundId::parse("ref_2"), kNow + 30);
+    REQUIRE(mixed);
+    REQUIRE(mixed->automatic_refund);
+    CHECK(mixed->automatic_refund->amount == cny(3000));
+    CHECK(mixed->automatic_refund->reason.find("ord_after") != std::string::npos);
+    CHECK(mixed->automatic_refund->reason.find("ord_before") == std::string::npos);
 }
 
 TEST_CASE("a success after the checkout expired is refunded, never paid") {

@@ -224,7 +224,14 @@ export class AttributionView implements View {
         notes.push(...res.data);
         cursor = res.next_cursor;
       } while (cursor);
-      this.notes = notes;
+      // The pages rank by GMV, computed again for each page: a sale between two pages can move a
+      // note onto the next page again. Each note once.
+      const seen = new Set<string>();
+      this.notes = notes.filter((n) => {
+        if (seen.has(n.note_id)) return false;
+        seen.add(n.note_id);
+        return true;
+      });
       const columns = columnsFor(this.notes);
       if (columns.map((c) => c.key).join() !== this.columns.map((c) => c.key).join()) {
         this.columns = columns;
