@@ -374,6 +374,31 @@ TEST_SUITE("integration_payments") {
         CHECK(jint(p, "/refunded_amount/amount") == 3000);
         CHECK(jint(c.get("/v1/orders/" + mine, s.buyer.auth).json(), "/refunded_amount/amount") ==
               0);
+
+        // The same, declined: the failure names the whole sum too, and cancels what is left.
+        REQUIRE_STATUS(
+            c.request("PUT", "/v1/cart/items/" + other_sku, R"({"quantity":1})",
+                      {{"Authorization", s.buyer.auth}, {"Content-Type", "application/json"}}),
+            200);
+        const auto chk2 = buy(c, s, 1, "split-2");
+        const auto payment2 = jstr(chk2, "/payment/id");
+        REQUIRE(jint(chk2, "/payment/amount/amount") == 8000);
+        std::string mine2, theirs2;
+        for (const auto& o : chk2.at_pointer("/orders").as_array()) {
+            const auto id = std::string(o.at("id").as_string());
+            (std::string(o.at("merchant_id").as_string()) == other.id ? theirs2 : mine2) = id;
+        }
+        REQUIRE_STATUS(c.post("/v1/payments/" + payment2 + "/confirm", kDeclinedCard, s.buyer.auth),
+                       200);
+        REQUIRE_STATUS(c.post("/v1/orders/" + theirs2 + "/cancel", "", s.buyer.auth), 200);
+        REQUIRE_STATUS(send_event(c, event_body("evt_split3", "payment.failed", payment2, 8000)),
+                       200);
+        CHECK(status_of_payment(c, s, payment2) == "failed");
+        CHECK(jstr(c.get("/v1/orders/" + mine2, s.buyer.auth).json(), "/status") == "cancelled");
+        CHECK(jint(inventory(c, s), "/reserved") == 0);
+        CHECK(jint(inventory(c, s), "/on_hand") == 8);
+        CHECK(db_int(server, "SELECT COUNT(*) FROM refunds WHERE payment_id = ?1", {payment2}) ==
+              0);
     }
 
     TEST_CASE("a success after the checkout expired is refunded, never paid") {
