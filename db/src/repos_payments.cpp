@@ -84,27 +84,26 @@ std::optional<Refund> find_refund(Tx& tx, const RefundId& id) {
     return row.to_refund();
 }
 
-std::vector<Refund> refunds_of_order(Tx& tx, const OrderId& id) {
+namespace {
+// The refunds a WHERE clause with one parameter selects, oldest first.
+std::vector<Refund> refunds_where(Tx& tx, const char* where, const std::string& param) {
     RefundRow row;
-    Query q(tx, std::string(kRefundSelect) + "WHERE order_id = :o ORDER BY seq");
+    Query q(tx, std::string(kRefundSelect) + where + " ORDER BY seq");
     row.bind(q);
-    q.use(id.str());
+    q.use(param);
     q.execute();
     std::vector<Refund> out;
     while (q.fetch()) out.push_back(row.to_refund());
     return out;
 }
+}  // namespace
+
+std::vector<Refund> refunds_of_order(Tx& tx, const OrderId& id) {
+    return refunds_where(tx, "WHERE order_id = :o", id.str());
+}
 
 std::vector<Refund> pending_refunds_of_payment(Tx& tx, const PaymentId& id) {
-    RefundRow row;
-    Query q(tx, std::string(kRefundSelect) +
-                    "WHERE payment_id = :p AND status = 'pending' ORDER BY seq");
-    row.bind(q);
-    q.use(id.str());
-    q.execute();
-    std::vector<Refund> out;
-    while (q.fetch()) out.push_back(row.to_refund());
-    return out;
+    return refunds_where(tx, "WHERE payment_id = :p AND status = 'pending'", id.str());
 }
 
 Page<Refund> refunds_page(Tx& tx, const OrderId& id, std::optional<std::int64_t> after_seq,

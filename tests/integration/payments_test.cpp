@@ -327,19 +327,28 @@ TEST_SUITE("integration_payments") {
         const auto other = new_merchant(server);
         const auto other_sku =
             jstr(create_product(c, other.auth, "Cup", {{"cup", 3000, 5}}), "/skus/0/id");
-        REQUIRE_STATUS(
-            c.request("PUT", "/v1/cart/items/" + other_sku, R"({"quantity":1})",
-                      {{"Authorization", s.buyer.auth}, {"Content-Type", "application/json"}}),
-            200);
-        const auto chk = buy(c, s, 2, "split-1");  // 2 x 5000 here, 1 x 3000 at the other shop
+        // One checkout across both shops: `quantity` here and one cup there; its orders by shop.
+        struct Split {
+            json::value checkout;
+            std::string mine, theirs;
+        };
+        const auto split_checkout = [&](std::int64_t quantity, const std::string& key) {
+            REQUIRE_STATUS(
+                c.request("PUT", "/v1/cart/items/" + other_sku, R"({"quantity":1})",
+                          {{"Authorization", s.buyer.auth}, {"Content-Type", "application/json"}}),
+                200);
+            Split out{buy(c, s, quantity, key), "", ""};
+            REQUIRE(out.checkout.at_pointer("/orders").as_array().size() == 2);
+            for (const auto& o : out.checkout.at_pointer("/orders").as_array()) {
+                const auto id = std::string(o.at("id").as_string());
+                (std::string(o.at("merchant_id").as_string()) == other.id ? out.theirs : out.mine) =
+                    id;
+            }
+            return out;
+        };
+        const auto [chk, mine, theirs] = split_checkout(2, "split-1");  // 2 x 5000 + 1 x 3000
         const auto payment = jstr(chk, "/payment/id");
         REQUIRE(jint(chk, "/payment/amount/amount") == 13000);
-        REQUIRE(chk.at_pointer("/orders").as_array().size() == 2);
-        std::string mine, theirs;
-        for (const auto& o : chk.at_pointer("/orders").as_array()) {
-            const auto id = std::string(o.at("id").as_string());
-            (std::string(o.at("merchant_id").as_string()) == other.id ? theirs : mine) = id;
-        }
         REQUIRE_STATUS(c.post("/v1/payments/" + payment + "/confirm", kGoodCard, s.buyer.auth),
                        200);
         // The provider now charges 130.00; the buyer cancels the other shop's order meanwhile.
@@ -376,18 +385,9 @@ TEST_SUITE("integration_payments") {
               0);
 
         // The same, declined: the failure names the whole sum too, and cancels what is left.
-        REQUIRE_STATUS(
-            c.request("PUT", "/v1/cart/items/" + other_sku, R"({"quantity":1})",
-                      {{"Authorization", s.buyer.auth}, {"Content-Type", "application/json"}}),
-            200);
-        const auto chk2 = buy(c, s, 1, "split-2");
+        const auto [chk2, mine2, theirs2] = split_checkout(1, "split-2");
         const auto payment2 = jstr(chk2, "/payment/id");
         REQUIRE(jint(chk2, "/payment/amount/amount") == 8000);
-        std::string mine2, theirs2;
-        for (const auto& o : chk2.at_pointer("/orders").as_array()) {
-            const auto id = std::string(o.at("id").as_string());
-            (std::string(o.at("merchant_id").as_string()) == other.id ? theirs2 : mine2) = id;
-        }
         REQUIRE_STATUS(c.post("/v1/payments/" + payment2 + "/confirm", kDeclinedCard, s.buyer.auth),
                        200);
         REQUIRE_STATUS(c.post("/v1/orders/" + theirs2 + "/cancel", "", s.buyer.auth), 200);
