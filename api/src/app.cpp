@@ -7,9 +7,11 @@
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <thread>
+#include <utility>
 
 #include "handler_util.hpp"
 #include "id_generator.hpp"
@@ -203,6 +205,18 @@ engine::Status check_idempotency_key(const std::string& key) {
 
 }  // namespace
 
+std::optional<engine::Error> repeated_header(const Request& req) {
+    for (const auto& [name, shown] : {std::pair{"idempotency-key", "Idempotency-Key"},
+                                      std::pair{"authorization", "Authorization"}}) {
+        if (std::count_if(req.headers.begin(), req.headers.end(),
+                          [&](const auto& h) { return h.first == name; }) > 1) {
+            return engine::Error{ErrorCode::invalid_request,
+                                 fmt::format("the {} header is given more than once", shown)};
+        }
+    }
+    return std::nullopt;
+}
+
 Response App::handle(const Request& req) {
     return serve(req, clock_(), nullptr);
 }
@@ -242,6 +256,8 @@ Response App::serve(const Request& req, engine::Timestamp now, const ReplayInput
             result = fail(ErrorCode::method_not_allowed,
                           req.method.substr(0, 16) + " is not allowed here; allowed: " + allow);
         }
+    } else if (auto twice = replay ? std::nullopt : repeated_header(req)) {
+        result = fail(*twice);
     } else {
         ctx.params = match.params;
         try {

@@ -47,6 +47,9 @@ struct AppConfig {
 
 using Clock = std::function<engine::Timestamp()>;
 engine::Timestamp system_now();
+// A request with two Authorization or two Idempotency-Key headers, which would leave the server
+// to pick one: the 400 to answer it with.
+std::optional<engine::Error> repeated_header(const Request& req);
 
 // Note views are counted in memory and written in batches by App::flush_views().
 class ViewCounter {

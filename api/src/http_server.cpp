@@ -1,12 +1,10 @@
 #include "http_server.hpp"
 
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -333,19 +331,6 @@ void Session::handle() {
         for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         req.headers.emplace_back(std::move(name), std::string(field.value()));
     }
-    // One of each: two keys, or two sets of credentials, would leave the server to pick one.
-    for (const char* once : {"idempotency-key", "authorization"}) {
-        if (std::count_if(req.headers.begin(), req.headers.end(),
-                          [&](const auto& h) { return h.first == once; }) > 1) {
-            Response r = problem_response(
-                engine::Error{engine::ErrorCode::invalid_request,
-                              fmt::format("the {} header is given more than once",
-                                          once[0] == 'i' ? "Idempotency-Key" : "Authorization")},
-                req.request_id);
-            r.headers.emplace_back("X-Request-Id", req.request_id);
-            return send(std::move(r), keep_alive, msg.method() == http::verb::head);
-        }
-    }
     req.authorization = std::string(msg[http::field::authorization]);
     if (auto it = msg.find("Idempotency-Key"); it != msg.end()) {
         req.has_idempotency_key = true;
@@ -385,6 +370,7 @@ void Session::upgrade(const Request& req) {
     };
     if (!hub || server_.stopping())
         return refuse(engine::ErrorCode::internal, "the live stream is not running", 503);
+    if (auto twice = repeated_header(req)) return refuse(twice->code, twice->detail, 0);
     std::string authorization = req.authorization;
     if (authorization.empty()) {
         if (auto token = req.query_param("access_token")) authorization = "Bearer " + *token;

@@ -231,6 +231,22 @@ TEST_SUITE("integration_auth") {
         CHECK(jstr(keys.json(), "/detail").find("Idempotency-Key") != std::string::npos);
         CHECK(db_int(server, "SELECT COUNT(*) FROM products") == 0);
         CHECK(db_int(server, "SELECT COUNT(*) FROM merchants") == 0);
+        // the same at the live stream's upgrade
+        CHECK_PROBLEM(c.request("GET", "/v1/stream", "",
+                                {{"Connection", "Upgrade"},
+                                 {"Upgrade", "websocket"},
+                                 {"Sec-WebSocket-Version", "13"},
+                                 {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
+                                 {"Authorization", "Bearer " + good},
+                                 {"Authorization", "Bearer " + good}}),
+                      400, "invalid_request");
+        // answered by the app like any request: counted under its route
+        HttpClient m(server.port());
+        const auto metrics = m.get("/metrics").body;
+        CHECK(metrics.find(R"(route="/v1/merchants/me",method="GET",status="400"} 1)") !=
+              std::string::npos);
+        CHECK(metrics.find(R"(route="/v1/products",method="POST",status="400"} 1)") !=
+              std::string::npos);
     }
 
     TEST_CASE("a valid token with the wrong role is 403 forbidden") {
