@@ -206,12 +206,14 @@ engine::Status check_idempotency_key(const std::string& key) {
 }  // namespace
 
 std::optional<engine::Error> repeated_header(const Request& req) {
-    for (const auto& [name, shown] : {std::pair{"idempotency-key", "Idempotency-Key"},
-                                      std::pair{"authorization", "Authorization"}}) {
+    // Not a structured binding: clang 14 can't capture one in a lambda.
+    for (const auto& once : {std::pair{"idempotency-key", "Idempotency-Key"},
+                             std::pair{"authorization", "Authorization"}}) {
+        const std::string_view name = once.first;
         if (std::count_if(req.headers.begin(), req.headers.end(),
                           [&](const auto& h) { return h.first == name; }) > 1) {
             return engine::Error{ErrorCode::invalid_request,
-                                 fmt::format("the {} header is given more than once", shown)};
+                                 fmt::format("the {} header is given more than once", once.second)};
         }
     }
     return std::nullopt;
