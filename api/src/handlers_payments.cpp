@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "codec.hpp"
 #include "handler_util.hpp"
 #include "id_generator.hpp"
@@ -147,18 +149,15 @@ Result<EventResult> apply_event_in_tx(db::Tx& tx, const ProviderEvent& e, Timest
                     fmt::format("payment {} has no pending refund", e.payment_id.str()),
                     std::nullopt};
             }
-            for (const auto& r : pending) {
-                if (r.amount == e.amount) {
-                    refund = r;
-                    break;
-                }
-            }
-            if (!refund) {
+            const auto same = std::find_if(pending.begin(), pending.end(),
+                                           [&](const Refund& r) { return r.amount == e.amount; });
+            if (same == pending.end()) {
                 return fail(ErrorCode::invalid_request,
                             fmt::format("data.amount {} is not the amount of a pending refund "
                                         "of payment {}",
                                         to_display(e.amount), e.payment_id.str()));
             }
+            refund = *same;
         }
         std::optional<Order> order;
         if (refund->order_id) order = db::find_order(tx, *refund->order_id);
@@ -204,15 +203,12 @@ Result<EventResult> apply_event_in_tx(db::Tx& tx, const ProviderEvent& e, Timest
         fmt::format("payment {} {}", payment->id.str(), to_string(out->payment.status));
     if (out->automatic_refund) {
         // The late case keeps the words older journals' stored events have (in the state hash).
-        const bool late = checkout->status != CheckoutStatus::awaiting_payment;
-        detail += late ? fmt::format("; checkout was {}, refunding {} automatically ({})",
-                                     to_string(checkout->status),
-                                     to_display(out->automatic_refund->amount),
-                                     out->automatic_refund->id.str())
-                       : fmt::format("; {}: refunding {} automatically ({})",
-                                     out->automatic_refund->reason,
-                                     to_display(out->automatic_refund->amount),
-                                     out->automatic_refund->id.str());
+        const std::string why = checkout->status != CheckoutStatus::awaiting_payment
+                                    ? "checkout was " + std::string(to_string(checkout->status))
+                                    : out->automatic_refund->reason;
+        detail +=
+            fmt::format("; {}, refunding {} automatically ({})", why,
+                        to_display(out->automatic_refund->amount), out->automatic_refund->id.str());
     }
     return EventResult{Disposition::processed, detail, out->automatic_refund};
 }

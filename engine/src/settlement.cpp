@@ -44,6 +44,15 @@ Result<Payment> decide_confirm(const Payment& payment, const Checkout& checkout,
     return apply_event(payment, PaymentEvent::confirm, now);
 }
 
+namespace {
+// A refund of no order: money the provider took that no paid order accounts for.
+Refund refund_of_payment(const RefundId& id, const Payment& payment, Money amount,
+                         std::string reason, Timestamp now) {
+    return Refund{id,    std::nullopt,          payment.id, amount, std::move(reason),
+                  false, RefundStatus::pending, now,        now};
+}
+}  // namespace
+
 Result<PaymentOutcome> decide_payment_succeeded(const Payment& payment, const Checkout& checkout,
                                                 const std::vector<Order>& orders,
                                                 const Money& reported, const RefundId& refund_id,
@@ -56,16 +65,10 @@ Result<PaymentOutcome> decide_payment_succeeded(const Payment& payment, const Ch
     if (late) {
         // The checkout expired or was cancelled while the provider worked: keep the money's
         // record and give it all back; no order becomes paid.
-        out.automatic_refund = Refund{
-            refund_id,
-            std::nullopt,
-            payment.id,
-            payment.amount,
+        out.automatic_refund = refund_of_payment(
+            refund_id, payment, payment.amount,
             "payment succeeded after the checkout was " + std::string(to_string(checkout.status)),
-            false,
-            RefundStatus::pending,
-            now,
-            now};
+            now);
         return out;
     }
     out.checkout.status = CheckoutStatus::paid;
@@ -79,7 +82,7 @@ Result<PaymentOutcome> decide_payment_succeeded(const Payment& payment, const Ch
     }
     std::string gone;
     for (const auto& o : orders) {
-        if (o.status != OrderStatus::awaiting_payment) {  // cancelled before payment
+        if (o.status != OrderStatus::awaiting_payment) {  // cancelled before or during it
             const bool during =
                 !confirmed_at || o.history.empty() || o.history.back().at >= *confirmed_at;
             if (during) gone += (gone.empty() ? "" : ", ") + o.id.str();
@@ -97,16 +100,9 @@ Result<PaymentOutcome> decide_payment_succeeded(const Payment& payment, const Ch
     }
     if (paid_minor < payment.amount.minor) {
         // An order was cancelled after the buyer confirmed: the provider charged its share too.
-        out.automatic_refund =
-            Refund{refund_id,
-                   std::nullopt,
-                   payment.id,
-                   Money{payment.amount.minor - paid_minor, payment.amount.currency},
-                   "payment succeeded after the cancellation of " + gone,
-                   false,
-                   RefundStatus::pending,
-                   now,
-                   now};
+        out.automatic_refund = refund_of_payment(
+            refund_id, payment, Money{payment.amount.minor - paid_minor, payment.amount.currency},
+            "payment succeeded after the cancellation of " + gone, now);
     }
     return out;
 }
